@@ -1,0 +1,50 @@
+// The environment between policy and tool: runs a call, and can make the tool flaky, timing out
+// with probability p whatever the expression (a failure the policy did not cause).
+
+import type { Rng } from './rng';
+import { getTool } from './tools';
+import type { Tool, ToolErrorKind } from './tools/types';
+
+/** Whose fault a failed call was: the policy's (malformed call) or the environment's (timeout). */
+export type FailureCause = 'policy' | 'environment';
+
+export interface ToolCallRecord {
+  /** The text the policy put between call open and close. */
+  expression: string;
+  ok: boolean;
+  /** The value when ok. */
+  value?: string;
+  error?: ToolErrorKind;
+  /** Human sentence for a failure. */
+  message?: string;
+  cause?: FailureCause;
+}
+
+export class ToolEnvironment {
+  private readonly tool: Tool;
+
+  constructor(
+    toolName: string,
+    /** Probability that a call times out whatever its expression; in [0, 1]. */
+    readonly flakyProbability: number,
+    private readonly rng: Rng,
+  ) {
+    this.tool = getTool(toolName);
+  }
+
+  call(expression: string): ToolCallRecord {
+    // Drawn for every call, so the timeout pattern does not depend on what the policy wrote.
+    const timedOut = this.rng.next() < this.flakyProbability;
+    if (timedOut) {
+      return { expression, ok: false, error: 'timeout', message: 'the tool timed out', cause: 'environment' };
+    }
+    const outcome = this.tool.run(expression);
+    if (outcome.ok) return { expression, ok: true, value: outcome.value };
+    return { expression, ok: false, error: outcome.error, message: outcome.message, cause: 'policy' };
+  }
+}
+
+/** A call-close with no open call, or a call the policy wrote with non-character tokens in it. */
+export function malformedCall(expression: string, message: string): ToolCallRecord {
+  return { expression, ok: false, error: 'syntax', message, cause: 'policy' };
+}
