@@ -26,7 +26,7 @@ export class ToolEnvironment {
   constructor(
     toolName: string,
     /** Probability that a call times out whatever its expression; in [0, 1]. */
-    readonly flakyProbability: number,
+    public flakyProbability: number,
     private readonly rng: Rng,
   ) {
     this.tool = getTool(toolName);

@@ -1,0 +1,75 @@
+// What every command shares: the backend flag, reading and writing checkpoints, and turning an
+// error into one line and an exit code.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { isBackendName, type BackendName } from '../core/backend';
+import { type CheckpointManifest, deserializePolicy, serializePolicy } from '../core/checkpoint';
+import type { ModelScale } from '../core/model/config';
+import type { Policy } from '../core/model/transformer';
+import { useNodeBackend } from '../core/nodeWebgpu';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const MODELS_DIR = path.join(REPO_ROOT, 'public', 'models');
+
+/** An error the user caused (bad flag, missing file): printed as one line, exit code 2. */
+export class UsageError extends Error {}
+
+/** wasm is the default in Node: the fastest CPU backend tfjs has without native add-ons. */
+export const DEFAULT_NODE_BACKEND: BackendName = 'wasm';
+
+export async function startBackend(name: string | undefined): Promise<string> {
+  const backend = name ?? DEFAULT_NODE_BACKEND;
+  if (!isBackendName(backend) || backend === 'webgl') {
+    throw new UsageError(`--backend: "${backend}" is not one of cpu, wasm, webgpu`);
+  }
+  const info = await useNodeBackend(backend);
+  return info.adapter ? `${info.name} (${info.adapter})` : info.name;
+}
+
+export function checkpointPaths(stem: string): { manifest: string; weights: string } {
+  return { manifest: `${stem}.json`, weights: `${stem}.bin` };
+}
+
+/** The bundled warm-start checkpoint of a scale. */
+export function bundledCheckpoint(scale: ModelScale): string {
+  return path.join(MODELS_DIR, scale);
+}
+
+export function loadPolicy(stem: string): { policy: Policy; manifest: CheckpointManifest } {
+  const paths = checkpointPaths(stem);
+  if (!fs.existsSync(paths.manifest)) {
+    throw new UsageError(`no checkpoint at ${paths.manifest} (make one with: npm run pretrain -- --scale <scale>)`);
+  }
+  const manifest = JSON.parse(fs.readFileSync(paths.manifest, 'utf8')) as CheckpointManifest;
+  const bytes = new Uint8Array(fs.readFileSync(paths.weights));
+  return { policy: deserializePolicy(manifest, bytes), manifest };
+}
+
+export function savePolicy(stem: string, policy: Policy, provenance: Record<string, unknown>): void {
+  const { manifest, bytes } = serializePolicy(policy, provenance);
+  const paths = checkpointPaths(stem);
+  fs.mkdirSync(path.dirname(paths.manifest), { recursive: true });
+  fs.writeFileSync(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+  fs.writeFileSync(paths.weights, bytes);
+}
+
+export function formatNumber(value: number | null | undefined, digits = 3): string {
+  return value === null || value === undefined ? '-' : value.toFixed(digits);
+}
+
+/** Run a command's main: usage errors exit 2 with one line, anything else exits 1. */
+export function runMain(main: () => Promise<void>): void {
+  main()
+    .then(() => process.exit(0))
+    .catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`error: ${message.split('\n')[0]}\n`);
+      if (!(error instanceof UsageError) && process.env.DEBUG) console.error(error);
+      process.exit(error instanceof UsageError ? 2 : 1);
+    });
+}
+
+export { tf };

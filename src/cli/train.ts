@@ -1,0 +1,62 @@
+// npm run train -- --preset tao-rl --scale tiny --steps 50 --seed 1 --out runs/a.jsonl [--backend cpu|wasm|webgpu]
+// Headless RL from the bundled warm-start checkpoint: one progress line per step, one JSON line
+// per step report, held-out evaluations, and a final evaluation.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Trainer } from '../core/trainer';
+import { bundledCheckpoint, loadPolicy, runMain, startBackend, tf, UsageError } from './common';
+import { jsonLine } from './jsonl';
+import { configFromFlags, evaluateRun, evaluationLine, FLAG_FIELDS, progressLine } from './trainRun';
+
+runMain(async () => {
+  const { values } = parseArgs({
+    options: {
+      ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((flag) => [flag, { type: 'string' as const }])),
+      coef: { type: 'string' },
+      config: { type: 'string' },
+      steps: { type: 'string', default: '50' },
+      out: { type: 'string' },
+      checkpoint: { type: 'string' },
+      backend: { type: 'string' },
+    },
+  });
+  const config = configFromFlags(values);
+  const steps = Number(values.steps);
+  if (!Number.isInteger(steps) || steps < 0) throw new UsageError(`--steps: "${values.steps}" is not an integer >= 0`);
+  const backend = await startBackend(values.backend);
+  const checkpoint = values.checkpoint ?? bundledCheckpoint(config.scale);
+  const { policy } = loadPolicy(checkpoint);
+  const out = values.out ? fs.openSync(prepare(values.out), 'w') : null;
+  const write = (record: object) => out !== null && fs.writeSync(out, jsonLine(record));
+  write({ type: 'run', config, steps, backend, checkpoint: path.basename(checkpoint), started: new Date().toISOString() });
+  console.log(`training ${config.preset} on ${config.task} from ${path.basename(checkpoint)} (${config.scale}) on ${backend}, seed ${config.seed}, ${steps} steps`);
+
+  const evaluate = async (step: number, greedy: boolean) => {
+    const evaluation = await evaluateRun(policy, config, greedy);
+    console.log(evaluationLine(step, evaluation));
+    write({ type: 'evaluation', step, ...evaluation });
+    return evaluation;
+  };
+  await evaluate(0, true);
+  const trainer = new Trainer(config, policy);
+  for (let step = 1; step <= steps; step++) {
+    const report = await trainer.runStep();
+    console.log(progressLine(report));
+    write({ type: 'step', ...report });
+    if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < steps) await evaluate(step, false);
+  }
+  await evaluate(steps, true);
+  console.log(`tensors in memory: ${tf.memory().numTensors}`);
+  trainer.dispose();
+  if (out !== null) {
+    fs.closeSync(out);
+    console.log(`wrote ${values.out}`);
+  }
+});
+
+function prepare(file: string): string {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  return file;
+}

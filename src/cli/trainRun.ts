@@ -1,0 +1,88 @@
+// The pieces of `npm run train` that other commands (experiments, benchmarks) and tests reuse:
+// config from flags, the progress and evaluation lines, and a run's held-out evaluation.
+
+import { resolveConfig, type Config } from '../core/config';
+import { evaluatePolicy, type Evaluation } from '../core/evaluate';
+import type { Policy } from '../core/model/transformer';
+import { evaluationSet, getTask } from '../core/tasks';
+import type { StepReport } from '../core/trainer';
+import { formatNumber, UsageError } from './common';
+
+/** Flags that map onto config fields; anything else goes through --config JSON. */
+export const FLAG_FIELDS: Record<string, string> = {
+  preset: 'preset',
+  scale: 'scale',
+  seed: 'seed',
+  task: 'task',
+  flaky: 'flakyProbability',
+  lr: 'learningRate',
+  group: 'groupSize',
+  prompts: 'promptsPerStep',
+  temperature: 'temperature',
+  'eval-every': 'evalEvery',
+  'eval-prompts': 'evalPrompts',
+  'eval-samples': 'evalSamples',
+};
+
+export function configFromFlags(values: Record<string, string | boolean | undefined>): Config {
+  const overrides: Record<string, unknown> = {};
+  if (typeof values.config === 'string') {
+    try {
+      Object.assign(overrides, JSON.parse(values.config));
+    } catch (error) {
+      throw new UsageError(`--config: not valid JSON (${(error as Error).message})`);
+    }
+  }
+  for (const [flag, field] of Object.entries(FLAG_FIELDS)) {
+    const raw = values[flag];
+    if (typeof raw !== 'string') continue;
+    overrides[field] = ['preset', 'scale', 'task'].includes(field) ? raw : Number(raw);
+  }
+  if (typeof values.coef === 'string') {
+    const shape = (overrides.shape ?? {}) as Record<string, unknown>;
+    overrides.shape = { ...shape, bonus: { ...((shape.bonus as object) ?? {}), coef: Number(values.coef) } };
+  }
+  try {
+    return resolveConfig(overrides);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function progressLine(report: StepReport): string {
+  const m = report.metrics;
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  return [
+    `step ${String(report.step).padStart(3)}`,
+    `reward ${formatNumber(m['reward/mean'], 2)}`,
+    report.skipped ? 'SKIPPED (no group survived)' : `kept ${pct(m['filter/kept_trajectories'])}`,
+    `drop[all-correct ${pct(m['filter/group_all_correct'])} all-wrong ${pct(m['filter/group_all_wrong'])} tools-failed ${pct(m['filter/all_tools_failed'])}]`,
+    `H ${formatNumber(m['entropy/mean'], 2)} H_post ${formatNumber(m['entropy/post_tool_mean'], 2)}`,
+    `calls ${pct(m['tools/call_frequency'])} fail ${pct(m['tools/failure_frequency'])}`,
+    `bonus |${formatNumber(m['bonus/abs_mean'], 3)}|`,
+    `${Math.round(m['perf/sampled_tokens_per_s'])} tok/s`,
+    `${formatNumber(m['time/step_s'], 2)} s`,
+  ].join('  ');
+}
+
+export function evaluationLine(step: number, e: Evaluation): string {
+  return (
+    `eval @${step}: sampled acc ${formatNumber(e.sampledAccuracy)} (mean@${e.samples}), pass@${e.samples} ${formatNumber(e.passAtK)}, ` +
+    `greedy ${formatNumber(e.greedyAccuracy)}, calls ${formatNumber(e.callRate)}, call failures ${formatNumber(e.callFailureRate)} ` +
+    `(${e.prompts} held-out prompts)`
+  );
+}
+
+export async function evaluateRun(policy: Policy, config: Config, greedy: boolean): Promise<Evaluation> {
+  const items = evaluationSet(getTask(config.task)).slice(0, config.evalPrompts);
+  return evaluatePolicy(policy, items, {
+    samples: config.evalSamples,
+    temperature: 1,
+    greedy,
+    seed: config.seed,
+    tool: config.tool,
+    maxToolCalls: config.maxToolCalls,
+    flakyProbability: config.flakyProbability,
+  });
+}
+

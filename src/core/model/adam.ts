@@ -1,0 +1,71 @@
+// Adam with global-norm gradient clipping, written out so that its state can be saved with a
+// checkpoint and its learning rate changed between steps.
+
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamOptions {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  /** Passed explicitly: tfjs's default follows the backend's float precision (1e-4 on WebGL f16). */
+  epsilon: number;
+  /** Global gradient-norm clip; Infinity disables it. */
+  gradClip: number;
+}
+
+export const ADAM_DEFAULTS: Omit<AdamOptions, 'learningRate' | 'gradClip'> = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+export class Adam {
+  private readonly moments = new Map<string, { m: tf.Variable; v: tf.Variable }>();
+  /** Updates applied so far (bias correction uses it). */
+  step = 0;
+
+  constructor(public options: AdamOptions) {}
+
+  /**
+   * Clip the gradients to the global norm, then apply one Adam update. Returns the norm before
+   * clipping. Disposes nothing it was given.
+   */
+  apply(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): number {
+    const { learningRate, beta1, beta2, epsilon, gradClip } = this.options;
+    this.step += 1;
+    const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => g.square().sum()))));
+    const gradNorm = norm.dataSync()[0];
+    norm.dispose();
+    const scale = Number.isFinite(gradClip) && gradNorm > gradClip ? gradClip / (gradNorm + 1e-6) : 1;
+    const correction1 = 1 - beta1 ** this.step;
+    const correction2 = 1 - beta2 ** this.step;
+    for (const [name, variable] of variables) {
+      const grad = grads[name];
+      if (!grad) continue;
+      const state = this.momentsOf(name, variable);
+      tf.tidy(() => {
+        const g = grad.mul(scale);
+        const m = state.m.mul(beta1).add(g.mul(1 - beta1));
+        const v = state.v.mul(beta2).add(g.square().mul(1 - beta2));
+        state.m.assign(m);
+        state.v.assign(v);
+        const update = m.div(correction1).div(v.div(correction2).sqrt().add(epsilon)).mul(learningRate);
+        variable.assign(variable.sub(update));
+      });
+    }
+    return gradNorm;
+  }
+
+  private momentsOf(name: string, variable: tf.Variable): { m: tf.Variable; v: tf.Variable } {
+    let state = this.moments.get(name);
+    if (!state) {
+      state = { m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) };
+      this.moments.set(name, state);
+    }
+    return state;
+  }
+
+  dispose(): void {
+    for (const { m, v } of this.moments.values()) {
+      m.dispose();
+      v.dispose();
+    }
+    this.moments.clear();
+  }
+}

@@ -1,0 +1,153 @@
+// The policy loss (ALGORITHM.md section 5): PPO clipped surrogate with clip-higher and dual clip,
+// token-mean over loss-weighted tokens (DAPO), optional entropy regulariser and KL penalty, and
+// the multiplicative bonus computed in the graph when its entropy is not detached.
+//
+// Shapes: B trajectories, T positions (the longest trajectory minus one: position t predicts
+// token t + 1), V vocabulary.
+
+import * as tf from '@tensorflow/tfjs';
+import { forward, type Policy } from '../model/transformer';
+import { EMITTABLE } from '../tokenizer';
+import { ENTROPY_STD_EPSILON } from './bonus';
+
+/** Per-token inputs of the loss, flattened row-major [B, T]. */
+export interface LossBatch {
+  /** Trajectory tokens padded to T + 1: [B, T + 1] ids. */
+  tokens: Int32Array;
+  B: number;
+  T: number;
+  /** Behaviour-policy log-prob of token t + 1. */
+  oldLogprob: Float32Array;
+  /** Shaped advantage of token t + 1 (used when the bonus is not computed in the graph). */
+  advantage: Float32Array;
+  /** Unshaped GRPO advantage of token t + 1. */
+  baseAdvantage: Float32Array;
+  /** 1 where token t + 1 may take the bonus (policy, weight > 0, in scope). */
+  bonusEligible: Float32Array;
+  /** Loss weight of token t + 1 after filtering (0 for prompt, tool and padding). */
+  lossWeight: Float32Array;
+}
+
+export interface LossOptions {
+  temperature: number;
+  clipLow: number;
+  clipHigh: number;
+  dualClip: number;
+  entropyCoef: number;
+  klCoef: number;
+  /** When set, the multiplicative bonus is computed here with gradient through entropy. */
+  liveBonusCoef: number | null;
+  /** Frozen starting policy for the KL penalty (required when klCoef > 0). */
+  reference?: Policy;
+}
+
+export interface LossParts {
+  loss: tf.Scalar;
+  policyLoss: tf.Scalar;
+  clipFraction: tf.Scalar;
+  approxKl: tf.Scalar;
+  entropyMean: tf.Scalar;
+  klToReference: tf.Scalar;
+}
+
+const MASKED_LOGIT = -1e9; // not -Infinity: 0 * -Infinity would put NaN in the entropy
+
+/** [V] additive mask: 0 for emittable tokens, MASKED_LOGIT for the rest. */
+function emittableBias(): tf.Tensor1D {
+  return tf.tensor1d(EMITTABLE.map((ok) => (ok ? 0 : MASKED_LOGIT)));
+}
+
+/**
+ * Log-probs of the next tokens and the entropy at each position, over the emittable vocabulary
+ * at the sampling temperature, as the sampler computes them: [B, T] each.
+ */
+export function tokenLogprobsAndEntropy(
+  policy: Policy,
+  tokens: tf.Tensor2D,
+  temperature: number,
+): { logprob: tf.Tensor2D; entropy: tf.Tensor2D } {
+  const [B, T1] = tokens.shape;
+  const T = T1 - 1;
+  const inputs = tokens.slice([0, 0], [B, T]);
+  const targets = tokens.slice([0, 1], [B, T]);
+  const logits = forward(policy, inputs).div(temperature).add(emittableBias()); // [B, T, V]
+  const logProbs = tf.logSoftmax(logits); // [B, T, V]
+  const V = logits.shape[2] as number;
+  const logprob = logProbs.mul(tf.oneHot(targets, V)).sum(-1) as tf.Tensor2D; // [B, T]
+  const entropy = logProbs.exp().mul(logProbs).sum(-1).neg() as tf.Tensor2D; // [B, T]
+  return { logprob, entropy };
+}
+
+/** Mean of x over tokens with weight: sum(x * w) / sum(w). */
+function weightedMean(x: tf.Tensor, weight: tf.Tensor, weightSum: tf.Scalar): tf.Scalar {
+  return x.mul(weight).sum().div(weightSum) as tf.Scalar;
+}
+
+/**
+ * PPO's clipped surrogate per token with clip-higher (DAPO) and dual clip for negative
+ * advantages, as verl's compute_policy_loss: loss = max(-A r, -A clip(r, 1 - eps_low, 1 + eps_high)),
+ * and for A < 0 at most -A c. `clipped` is 1 where the clipped term is the larger (verl's pg_clipfrac).
+ */
+export function clippedSurrogate(
+  logprob: tf.Tensor,
+  oldLogprob: tf.Tensor,
+  advantage: tf.Tensor,
+  clip: { clipLow: number; clipHigh: number; dualClip: number },
+): { perToken: tf.Tensor; clipped: tf.Tensor } {
+  const ratio = logprob.sub(oldLogprob).exp();
+  const unclipped = advantage.neg().mul(ratio);
+  const clippedTerm = advantage.neg().mul(ratio.clipByValue(1 - clip.clipLow, 1 + clip.clipHigh));
+  const pessimistic = tf.maximum(unclipped, clippedTerm);
+  const dualClipped = tf.minimum(advantage.neg().mul(clip.dualClip), pessimistic);
+  return {
+    perToken: tf.where(advantage.less(0), dualClipped, pessimistic),
+    clipped: clippedTerm.greater(unclipped).toFloat(),
+  };
+}
+
+export function policyLoss(policy: Policy, batch: LossBatch, options: LossOptions): LossParts {
+  const { B, T } = batch;
+  const tokens = tf.tensor2d(batch.tokens, [B, T + 1], 'int32');
+  const oldLogprob = tf.tensor2d(batch.oldLogprob, [B, T]);
+  const weight = tf.tensor2d(batch.lossWeight, [B, T]);
+  const weightSum = weight.sum() as tf.Scalar;
+  const { logprob, entropy } = tokenLogprobsAndEntropy(policy, tokens, options.temperature);
+
+  let advantage: tf.Tensor = tf.tensor2d(batch.advantage, [B, T]);
+  if (options.liveBonusCoef !== null) {
+    // Reference-code behaviour: A~ = A (1 + a Hhat) with Hhat built from the live entropy, so
+    // gradient flows through it. Statistics over tokens with weight > 0, population std.
+    const trained = weight.greater(0).toFloat();
+    const count = trained.sum();
+    const mean = entropy.mul(trained).sum().div(count);
+    const std = entropy.sub(mean).square().mul(trained).sum().div(count).sqrt();
+    const normalised = entropy.sub(mean).div(std.add(ENTROPY_STD_EPSILON));
+    const base = tf.tensor2d(batch.baseAdvantage, [B, T]);
+    const eligible = tf.tensor2d(batch.bonusEligible, [B, T]);
+    advantage = base.mul(normalised.mul(options.liveBonusCoef).mul(eligible).add(1));
+  }
+
+  const { perToken, clipped } = clippedSurrogate(logprob, oldLogprob, advantage, options);
+  const policyTerm = weightedMean(perToken, weight, weightSum);
+
+  const entropyMean = weightedMean(entropy, weight, weightSum);
+  let loss = policyTerm.sub(entropyMean.mul(options.entropyCoef)) as tf.Scalar;
+
+  let klToReference = tf.scalar(0);
+  if (options.klCoef > 0) {
+    if (!options.reference) throw new Error('klCoef > 0 needs a reference policy');
+    const reference = tf.tidy(() => tokenLogprobsAndEntropy(options.reference!, tokens, options.temperature).logprob);
+    const logRatio = reference.sub(logprob); // k3 estimator (Schulman), verl's low_var_kl
+    klToReference = weightedMean(logRatio.exp().sub(logRatio).sub(1), weight, weightSum);
+    loss = loss.add(klToReference.mul(options.klCoef));
+  }
+
+  return {
+    loss,
+    policyLoss: policyTerm,
+    clipFraction: weightedMean(clipped, weight, weightSum),
+    approxKl: weightedMean(oldLogprob.sub(logprob), weight, weightSum),
+    entropyMean,
+    klToReference,
+  };
+}

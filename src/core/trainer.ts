@@ -1,0 +1,354 @@
+// One RL step: sample groups with tool calls, filter and shape them (TAO-RL), fill the batch,
+// update the policy, and report everything that happened. Unaware of who is listening.
+
+import * as tf from '@tensorflow/tfjs';
+import type { Config } from './config';
+import { ToolEnvironment, type ToolCallRecord } from './environment';
+import { Adam, ADAM_DEFAULTS } from './model/adam';
+import { clonePolicy, disposePolicy, namedWeights, type Policy } from './model/transformer';
+import { Rng } from './rng';
+import { sampleGroups, type FinishReason, type Trajectory } from './rollout';
+import { isBonusEligible } from './tao/bonus';
+import { policyLoss, type LossBatch } from './tao/loss';
+import { shapeBatch } from './tao/shape';
+import type { DiscardReason, ShapeResult, TokenKind } from './tao/types';
+import { getTask, trainingItem, type TaskFamily } from './tasks';
+import { decodeToken, PAD } from './tokenizer';
+
+/** One trajectory as the step report shows it (columnar token arrays keep reports small). */
+export interface TrajectoryReport {
+  /** Group index inside this step's generated batch. */
+  group: number;
+  prompt: string;
+  expected: string;
+  answer: string | null;
+  reward: number;
+  finishReason: FinishReason;
+  kept: boolean;
+  reason: DiscardReason | null;
+  /** Times this trajectory is in the training batch: 0 when discarded or not needed, 2+ when duplicated. */
+  trainedCopies: number;
+  /** GRPO advantage before shaping. */
+  advantage: number;
+  toolCalls: ToolCallRecord[];
+  tokens: {
+    text: string[];
+    kind: TokenKind[];
+    entropy: number[];
+    logprob: number[];
+    postTool: (0 | 1)[];
+    lossWeight: number[];
+    /** Shaped advantage used in the loss. */
+    advantage: number[];
+    bonus: number[];
+  };
+}
+
+/** The live settings a step ran with (so a change made while training shows where it took effect). */
+export type StepSettings = Pick<
+  Config,
+  'learningRate' | 'temperature' | 'clipLow' | 'clipHigh' | 'dualClip' | 'entropyCoef' | 'klCoef' | 'gradClip' | 'shape' | 'flakyProbability'
+>;
+
+export interface StepReport {
+  step: number;
+  preset: Config['preset'];
+  seed: number;
+  settings: StepSettings;
+  /** No group survived the filter: no update was made. */
+  skipped: boolean;
+  metrics: Record<string, number>;
+  trajectories: TrajectoryReport[];
+}
+
+export class Trainer {
+  readonly policy: Policy;
+  private readonly task: TaskFamily;
+  private readonly optimizer: Adam;
+  private readonly reference: Policy | null;
+  private readonly environment: ToolEnvironment;
+  /** Steps completed. */
+  step = 0;
+
+  constructor(
+    public config: Config,
+    policy: Policy,
+  ) {
+    this.policy = policy;
+    this.task = getTask(config.task);
+    this.optimizer = new Adam({ ...ADAM_DEFAULTS, learningRate: config.learningRate, gradClip: config.gradClip });
+    this.reference = config.klCoef > 0 ? clonePolicy(policy) : null;
+    this.environment = new ToolEnvironment(config.tool, config.flakyProbability, new Rng(config.seed).fork('environment'));
+  }
+
+  /** Apply live settings for the next step (learning rate, temperature, bonus, ...). */
+  updateSettings(settings: Partial<StepSettings>): void {
+    this.config = { ...this.config, ...settings };
+    this.optimizer.options.learningRate = this.config.learningRate;
+    this.optimizer.options.gradClip = this.config.gradClip;
+    this.environment.flakyProbability = this.config.flakyProbability;
+  }
+
+  async runStep(): Promise<StepReport> {
+    const config = this.config;
+    const stepIndex = this.step + 1;
+    const started = performance.now();
+
+    // 1. Generate: over-sample when the group filter may drop groups; DAPO keeps generating.
+    const generated: Trajectory[] = [];
+    const survivors: number[] = []; // group ids that passed the group filter
+    let generation: ShapeResult | null = null;
+    let genBatches = 0;
+    const promptRng = new Rng(config.seed).fork(`prompts:${stepIndex}`);
+    const promptsPerBatch = config.promptsPerStep * (config.shape.groupFilter ? config.overSample : 1);
+    const maxBatches = config.shape.groupFilter && config.fill === 'resample' ? config.maxGenBatches : 1;
+    let rolloutMs = 0;
+    while (genBatches < maxBatches && survivors.length < config.promptsPerStep) {
+      const items = Array.from({ length: promptsPerBatch }, () => trainingItem(this.task, promptRng));
+      const t0 = performance.now();
+      const batch = await sampleGroups(this.policy, items, config.groupSize, {
+        temperature: config.temperature,
+        maxToolCalls: config.maxToolCalls,
+        environment: this.environment,
+        rng: new Rng(config.seed).fork(`sampling:${stepIndex}:${genBatches}`),
+      });
+      rolloutMs += performance.now() - t0;
+      const groupOffset = genBatches * promptsPerBatch;
+      for (const trajectory of batch) generated.push({ ...trajectory, group: trajectory.group + groupOffset });
+      genBatches += 1;
+      generation = shapeBatch(generated, config.shape);
+      survivors.length = 0;
+      survivors.push(...survivingGroups(generated, generation));
+    }
+
+    // 2. Fill the batch: a random subset of survivors, or survivors duplicated (reference code).
+    const batchRng = new Rng(config.seed).fork(`batch:${stepIndex}`);
+    const chosenGroups = fillBatch(survivors, config.promptsPerStep, config.fill, config.shape.groupFilter, batchRng);
+    const copies = new Map<number, number>();
+    for (const group of chosenGroups) copies.set(group, (copies.get(group) ?? 0) + 1);
+
+    // 3. Shape the training batch itself: duplicated groups become distinct groups, and the
+    //    bonus's entropy statistics are those of the batch trained on.
+    const byGroup = groupIndices(generated);
+    const trainingSources = chosenGroups.flatMap((group) => byGroup.get(group)!); // indices into generated
+    const trainingBatch = chosenGroups.flatMap((group, i) => byGroup.get(group)!.map((g) => ({ ...generated[g], group: i })));
+    const training = shapeBatch(trainingBatch, config.shape);
+
+    // 4. Update.
+    const t1 = performance.now();
+    const update = trainingBatch.length > 0 ? this.update(trainingBatch, training) : null;
+    const updateMs = performance.now() - t1;
+    this.step = stepIndex;
+
+    const reports = reportTrajectories(generated, generation!, copies, trainingSources, training);
+    const sampledTokens = generated.reduce((n, t) => n + t.tokens.filter((k) => k.kind === 'policy').length, 0);
+    const calls = generated.flatMap((t) => t.toolCalls);
+    const metrics: Record<string, number> = {
+      ...generation!.metrics,
+      'reward/mean': mean(generated.map((t) => t.reward)),
+      'tools/calls_per_trajectory': calls.length / Math.max(1, generated.length),
+      'tools/failure_policy': calls.filter((c) => !c.ok && c.cause === 'policy').length / Math.max(1, calls.length),
+      'tools/failure_environment': calls.filter((c) => !c.ok && c.cause === 'environment').length / Math.max(1, calls.length),
+      'response_length/mean': sampledTokens / Math.max(1, generated.length),
+      gen_batches: genBatches,
+      'batch/groups': chosenGroups.length,
+      'batch/duplicated_groups': chosenGroups.length - copies.size,
+      'batch/trajectories': trainingBatch.length,
+      'bonus/mean': training.metrics['bonus/mean'],
+      'bonus/abs_mean': training.metrics['bonus/abs_mean'],
+      'adv/group_sum_abs': training.metrics['adv/group_sum_abs'],
+      ...(update ?? {}),
+      'time/rollout_s': rolloutMs / 1000,
+      'time/update_s': updateMs / 1000,
+      'time/step_s': (performance.now() - started) / 1000,
+      'perf/sampled_tokens_per_s': sampledTokens / Math.max(1e-9, rolloutMs / 1000),
+      'perf/trained_tokens_per_s': update ? update['batch/tokens'] / Math.max(1e-9, updateMs / 1000) : 0,
+    };
+    return {
+      step: stepIndex,
+      preset: config.preset,
+      seed: config.seed,
+      settings: pickSettings(config),
+      skipped: update === null,
+      metrics,
+      trajectories: reports,
+    };
+  }
+
+  /** PPO epochs on the training batch; returns the loss metrics of the last epoch. */
+  private update(batch: Trajectory[], shaped: ShapeResult): Record<string, number> | null {
+    const lossBatch = buildLossBatch(batch, shaped, this.config);
+    if (lossBatch.lossWeight.every((w) => w === 0)) return null;
+    const variables = new Map(namedWeights(this.policy.weights));
+    const liveBonus =
+      this.config.shape.bonus.mode === 'multiplicative' && !this.config.detachEntropy ? this.config.shape.bonus.coef : null;
+    let result: Record<string, number> = {};
+    for (let epoch = 0; epoch < this.config.ppoEpochs; epoch++) {
+      let parts: Record<string, number> = {};
+      const { grads } = tf.variableGrads(() => {
+        const lossParts = policyLoss(this.policy, lossBatch, {
+          temperature: this.config.temperature,
+          clipLow: this.config.clipLow,
+          clipHigh: this.config.clipHigh,
+          dualClip: this.config.dualClip,
+          entropyCoef: this.config.entropyCoef,
+          klCoef: this.config.klCoef,
+          liveBonusCoef: liveBonus,
+          reference: this.reference ?? undefined,
+        });
+        parts = {
+          'loss/total': lossParts.loss.dataSync()[0],
+          'loss/policy': lossParts.policyLoss.dataSync()[0],
+          pg_clipfrac: lossParts.clipFraction.dataSync()[0],
+          approx_kl: lossParts.approxKl.dataSync()[0],
+          'entropy/trained_mean': lossParts.entropyMean.dataSync()[0],
+          'kl/reference': lossParts.klToReference.dataSync()[0],
+        };
+        return lossParts.loss;
+      }, [...variables.values()]);
+      if (!Number.isFinite(parts['loss/total'])) {
+        tf.dispose(grads);
+        throw new NonFiniteLossError(`the loss became ${parts['loss/total']} at step ${this.step + 1}; weights were not updated`);
+      }
+      const byName: Record<string, tf.Tensor> = {};
+      for (const [name, variable] of variables) byName[name] = grads[variable.name];
+      const gradNorm = this.optimizer.apply(variables, byName);
+      tf.dispose(grads);
+      result = { ...parts, grad_norm: gradNorm };
+    }
+    result['batch/tokens'] = lossBatch.lossWeight.reduce((n, w) => n + (w > 0 ? 1 : 0), 0);
+    return result;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    if (this.reference) disposePolicy(this.reference);
+  }
+}
+
+export class NonFiniteLossError extends Error {}
+
+function mean(values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function pickSettings(config: Config): StepSettings {
+  const { learningRate, temperature, clipLow, clipHigh, dualClip, entropyCoef, klCoef, gradClip, shape, flakyProbability } = config;
+  return { learningRate, temperature, clipLow, clipHigh, dualClip, entropyCoef, klCoef, gradClip, shape: structuredClone(shape), flakyProbability };
+}
+
+/** Group id -> indices of its trajectories. */
+function groupIndices(trajectories: Trajectory[]): Map<number, number[]> {
+  const byGroup = new Map<number, number[]>();
+  trajectories.forEach((t, i) => {
+    if (!byGroup.has(t.group)) byGroup.set(t.group, []);
+    byGroup.get(t.group)!.push(i);
+  });
+  return byGroup;
+}
+
+/** Groups the group filter kept (all groups when it is off), in generation order. */
+function survivingGroups(trajectories: Trajectory[], shaped: ShapeResult): number[] {
+  const dropped = new Set<number>();
+  trajectories.forEach((t, i) => {
+    const reason = shaped.trajectories[i].reason;
+    if (reason === 'group_all_correct' || reason === 'group_all_wrong') dropped.add(t.group);
+  });
+  return [...new Set(trajectories.map((t) => t.group))].filter((g) => !dropped.has(g));
+}
+
+/**
+ * Which groups the update trains on (ALGORITHM.md section 2, batch filling): with the group
+ * filter off, all; more survivors than needed, a random subset; fewer, survivors duplicated in
+ * turn (reference code) or, for DAPO, what the extra generation batches found.
+ */
+export function fillBatch(
+  survivors: number[],
+  needed: number,
+  fill: Config['fill'],
+  groupFilter: boolean,
+  rng: Rng,
+): number[] {
+  if (!groupFilter) return survivors;
+  if (survivors.length === 0) return [];
+  if (survivors.length >= needed) return rng.shuffle([...survivors]).slice(0, needed).sort((a, b) => a - b);
+  if (fill === 'resample') return survivors;
+  const order = rng.shuffle([...survivors]);
+  const chosen = [...survivors];
+  for (let i = 0; chosen.length < needed; i++) chosen.push(order[i % order.length]);
+  return chosen;
+}
+
+/** Per-token arrays for the loss: position t of a row predicts token t + 1 of its trajectory. */
+function buildLossBatch(batch: Trajectory[], shaped: ShapeResult, config: Config): LossBatch {
+  const B = batch.length;
+  const T = Math.max(...batch.map((t) => t.tokens.length)) - 1;
+  const tokens = new Int32Array(B * (T + 1)).fill(PAD);
+  const size = B * T;
+  const oldLogprob = new Float32Array(size);
+  const advantage = new Float32Array(size);
+  const baseAdvantage = new Float32Array(size);
+  const bonusEligible = new Float32Array(size);
+  const lossWeight = new Float32Array(size);
+  batch.forEach((trajectory, b) => {
+    const shapedTrajectory = shaped.trajectories[b];
+    trajectory.tokens.forEach((token, t) => {
+      tokens[b * (T + 1) + t] = token.id;
+      if (t === 0) return; // BOS is never predicted
+      const shapedToken = shapedTrajectory.tokens[t];
+      const at = b * T + t - 1;
+      oldLogprob[at] = token.logprob;
+      advantage[at] = shapedToken.advantage;
+      baseAdvantage[at] = token.kind === 'policy' ? shapedTrajectory.advantage : 0;
+      lossWeight[at] = token.kind === 'policy' ? shapedToken.lossWeight : 0;
+      bonusEligible[at] = isBonusEligible(token.kind, shapedToken.lossWeight, shapedToken.postTool, config.shape.bonus.scope) ? 1 : 0;
+    });
+  });
+  return { tokens, B, T, oldLogprob, advantage, baseAdvantage, bonusEligible, lossWeight };
+}
+
+/**
+ * Reports for every generated trajectory. Those in the training batch show the shaping they were
+ * trained with (first copy); the others show the generation batch's shaping, with weight 0.
+ */
+function reportTrajectories(
+  generated: Trajectory[],
+  generation: ShapeResult,
+  copies: Map<number, number>,
+  trainingSources: number[],
+  training: ShapeResult,
+): TrajectoryReport[] {
+  const firstTrainingCopy = new Map<number, number>();
+  trainingSources.forEach((source, i) => {
+    if (!firstTrainingCopy.has(source)) firstTrainingCopy.set(source, i);
+  });
+  return generated.map((trajectory, i) => {
+    const trainedCopies = copies.get(trajectory.group) ?? 0;
+    const trainingAt = firstTrainingCopy.get(i);
+    const shaped = trainingAt !== undefined ? training.trajectories[trainingAt] : generation.trajectories[i];
+    const notTrained = trainedCopies === 0;
+    return {
+      group: trajectory.group,
+      prompt: trajectory.item.prompt,
+      expected: trajectory.item.answer,
+      answer: trajectory.answer,
+      reward: trajectory.reward,
+      finishReason: trajectory.finishReason,
+      kept: generation.trajectories[i].kept,
+      reason: generation.trajectories[i].reason,
+      trainedCopies,
+      advantage: shaped.advantage,
+      toolCalls: trajectory.toolCalls,
+      tokens: {
+        text: trajectory.tokens.map((t) => decodeToken(t.id)),
+        kind: trajectory.tokens.map((t) => t.kind),
+        entropy: trajectory.tokens.map((t) => t.entropy),
+        logprob: trajectory.tokens.map((t) => t.logprob),
+        postTool: shaped.tokens.map((t) => t.postTool),
+        lossWeight: shaped.tokens.map((t) => (notTrained ? 0 : t.lossWeight)),
+        advantage: shaped.tokens.map((t) => t.advantage),
+        bonus: shaped.tokens.map((t) => (notTrained ? 0 : t.bonus)),
+      },
+    };
+  });
+}
