@@ -48,8 +48,8 @@ export function loadPolicy(stem: string): { policy: Policy; manifest: Checkpoint
   return { policy: deserializePolicy(manifest, bytes), manifest };
 }
 
-export function savePolicy(stem: string, policy: Policy, provenance: Record<string, unknown>): void {
-  const { manifest, bytes } = serializePolicy(policy, provenance);
+export async function savePolicy(stem: string, policy: Policy, provenance: Record<string, unknown>): Promise<void> {
+  const { manifest, bytes } = await serializePolicy(policy, provenance);
   const paths = checkpointPaths(stem);
   fs.mkdirSync(path.dirname(paths.manifest), { recursive: true });
   fs.writeFileSync(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -51,6 +51,6 @@ runMain(async () => {
   );
   console.log(`by kind: ${Object.entries(evaluation.byKind).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
   const stem = values.out ?? bundledCheckpoint(scale);
-  savePolicy(stem, policy, { pretrain: options, backend, trainSeconds: Math.round(trainSeconds), evaluation });
+  await savePolicy(stem, policy, { pretrain: options, backend, trainSeconds: Math.round(trainSeconds), evaluation });
   console.log(`wrote ${stem}.json and ${stem}.bin`);
 });

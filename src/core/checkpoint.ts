@@ -16,16 +16,16 @@ export interface CheckpointManifest {
   provenance: Record<string, unknown>;
 }
 
-export function serializePolicy(
+export async function serializePolicy(
   policy: Policy,
   provenance: Record<string, unknown>,
-): { manifest: CheckpointManifest; bytes: Uint8Array } {
+): Promise<{ manifest: CheckpointManifest; bytes: Uint8Array }> {
   const named = namedWeights(policy.weights);
   const total = named.reduce((sum, [, v]) => sum + v.size, 0);
   const floats = new Float32Array(total);
   let offset = 0;
   for (const [, variable] of named) {
-    floats.set(variable.dataSync() as Float32Array, offset);
+    floats.set((await variable.data()) as Float32Array, offset);
     offset += variable.size;
   }
   return {

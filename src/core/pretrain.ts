@@ -82,19 +82,21 @@ export async function pretrain(
       for (let t = 1; t < example.ids.length; t++) weights[b * (T - 1) + t - 1] = example.target[t];
     });
     optimizer.options.learningRate = learningRateAt(step, options);
-    let loss = 0;
+    let lossTensor: tf.Scalar | null = null;
     const { grads } = tf.variableGrads(() => {
       const tokens = tf.tensor2d(ids, [examples.length, T], 'int32');
       const weight = tf.tensor2d(weights, [examples.length, T - 1]);
       const { logprob } = tokenLogprobsAndEntropy(policy, tokens, 1);
       const value = logprob.mul(weight).sum().div(weight.sum()).neg() as tf.Scalar;
-      loss = value.dataSync()[0];
+      lossTensor = tf.keep(value.clone());
       return value;
     }, [...variables.values()]);
     const byName: Record<string, tf.Tensor> = {};
     for (const [name, variable] of variables) byName[name] = grads[variable.name];
-    optimizer.apply(variables, byName);
+    await optimizer.apply(variables, byName);
     tf.dispose(grads);
+    const loss = (await lossTensor!.data())[0];
+    lossTensor!.dispose();
     await onProgress?.({ step: step + 1, loss, learningRate: optimizer.options.learningRate });
   }
   optimizer.dispose();

@@ -136,7 +136,7 @@ export class Trainer {
 
     // 4. Update.
     const t1 = performance.now();
-    const update = trainingBatch.length > 0 ? this.update(trainingBatch, training) : null;
+    const update = trainingBatch.length > 0 ? await this.update(trainingBatch, training) : null;
     const updateMs = performance.now() - t1;
     this.step = stepIndex;
 
@@ -176,7 +176,7 @@ export class Trainer {
   }
 
   /** PPO epochs on the training batch; returns the loss metrics of the last epoch. */
-  private update(batch: Trajectory[], shaped: ShapeResult): Record<string, number> | null {
+  private async update(batch: Trajectory[], shaped: ShapeResult): Promise<Record<string, number> | null> {
     const lossBatch = buildLossBatch(batch, shaped, this.config);
     if (lossBatch.lossWeight.every((w) => w === 0)) return null;
     const variables = new Map(namedWeights(this.policy.weights));
@@ -184,7 +184,7 @@ export class Trainer {
       this.config.shape.bonus.mode === 'multiplicative' && !this.config.detachEntropy ? this.config.shape.bonus.coef : null;
     let result: Record<string, number> = {};
     for (let epoch = 0; epoch < this.config.ppoEpochs; epoch++) {
-      let parts: Record<string, number> = {};
+      let readings: tf.Tensor1D | null = null; // read after the gradient pass: WebGPU has no sync read
       const { grads } = tf.variableGrads(() => {
         const lossParts = policyLoss(this.policy, lossBatch, {
           temperature: this.config.temperature,
@@ -196,23 +196,35 @@ export class Trainer {
           liveBonusCoef: liveBonus,
           reference: this.reference ?? undefined,
         });
-        parts = {
-          'loss/total': lossParts.loss.dataSync()[0],
-          'loss/policy': lossParts.policyLoss.dataSync()[0],
-          pg_clipfrac: lossParts.clipFraction.dataSync()[0],
-          approx_kl: lossParts.approxKl.dataSync()[0],
-          'entropy/trained_mean': lossParts.entropyMean.dataSync()[0],
-          'kl/reference': lossParts.klToReference.dataSync()[0],
-        };
+        readings = tf.keep(
+          tf.stack([
+            lossParts.loss,
+            lossParts.policyLoss,
+            lossParts.clipFraction,
+            lossParts.approxKl,
+            lossParts.entropyMean,
+            lossParts.klToReference,
+          ]) as tf.Tensor1D,
+        );
         return lossParts.loss;
       }, [...variables.values()]);
+      const values = await readings!.data();
+      readings!.dispose();
+      const parts: Record<string, number> = {
+        'loss/total': values[0],
+        'loss/policy': values[1],
+        pg_clipfrac: values[2],
+        approx_kl: values[3],
+        'entropy/trained_mean': values[4],
+        'kl/reference': values[5],
+      };
       if (!Number.isFinite(parts['loss/total'])) {
         tf.dispose(grads);
         throw new NonFiniteLossError(`the loss became ${parts['loss/total']} at step ${this.step + 1}; weights were not updated`);
       }
       const byName: Record<string, tf.Tensor> = {};
       for (const [name, variable] of variables) byName[name] = grads[variable.name];
-      const gradNorm = this.optimizer.apply(variables, byName);
+      const gradNorm = await this.optimizer.apply(variables, byName);
       tf.dispose(grads);
       result = { ...parts, grad_norm: gradNorm };
     }

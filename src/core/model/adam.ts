@@ -26,11 +26,11 @@ export class Adam {
    * Clip the gradients to the global norm, then apply one Adam update. Returns the norm before
    * clipping. Disposes nothing it was given.
    */
-  apply(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): number {
+  async apply(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): Promise<number> {
     const { learningRate, beta1, beta2, epsilon, gradClip } = this.options;
     this.step += 1;
     const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => g.square().sum()))));
-    const gradNorm = norm.dataSync()[0];
+    const gradNorm = (await norm.data())[0]; // async: WebGPU cannot read synchronously in a worker or Node
     norm.dispose();
     const scale = Number.isFinite(gradClip) && gradNorm > gradClip ? gradClip / (gradNorm + 1e-6) : 1;
     const correction1 = 1 - beta1 ** this.step;

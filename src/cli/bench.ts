@@ -1,0 +1,490 @@
+// npm run bench -- [--backends cpu,wasm,webgpu] [--scale tiny] [--steps N] [--prompts N]
+//                  [--ratio-prompts N] [--group N] [--seed N] [--json out.json]
+// Throughput of each tfjs backend on the policy: sampling with and without the key/value cache,
+// tfjs kernels per decoding position, training tokens/s, and a tensor-leak check over training
+// steps. Progress goes to stderr, a markdown table to stdout (pasteable into the README).
+//
+// Batch sizes and step counts default per backend so that `npm run bench` stays within a few
+// minutes on a 2-core machine (wasm is fast; cpu is pure JS and WebGPU in Node runs on
+// SwiftShader, a software Vulkan, both several times slower). A flag given explicitly applies
+// to every backend.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { resolveConfig, type Config } from '../core/config';
+import { ToolEnvironment } from '../core/environment';
+import { MODEL_SCALES, parameterCount, type ModelScale } from '../core/model/config';
+import { decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, type Policy } from '../core/model/transformer';
+import { Rng } from '../core/rng';
+import { sampleGroups, type Trajectory } from '../core/rollout';
+import { getTask, trainingItem, type TaskItem } from '../core/tasks';
+import { Trainer, type StepReport } from '../core/trainer';
+import { BOS } from '../core/tokenizer';
+import { bundledCheckpoint, checkpointPaths, loadPolicy, runMain, startBackend, tf, UsageError } from './common';
+
+type BenchBackend = 'cpu' | 'wasm' | 'webgpu';
+const BENCH_BACKENDS: readonly BenchBackend[] = ['cpu', 'wasm', 'webgpu'];
+
+/** Per-backend defaults, sized for the tiny scale on a 2-core machine. */
+interface BackendPlan {
+  /** Prompts of the cache-only sampling batch (each sampled `group` times). */
+  prompts: number;
+  /** Prompts of the smaller batch sampled both with and without the cache (the ratio). */
+  ratioPrompts: number;
+  /** Training steps of the leak check and the training throughput. */
+  steps: number;
+}
+
+const DEFAULT_PLANS: Record<BenchBackend, BackendPlan> = {
+  cpu: { prompts: 8, ratioPrompts: 2, steps: 5 },
+  wasm: { prompts: 8, ratioPrompts: 8, steps: 20 },
+  webgpu: { prompts: 8, ratioPrompts: 2, steps: 5 },
+};
+
+const DEFAULT_GROUP = 8;
+const TEMPERATURE = 1;
+const MAX_TOOL_CALLS = 5;
+
+interface SamplingRun {
+  prompts: number;
+  group: number;
+  rows: number;
+  /** Tokens the policy sampled (kind 'policy'). */
+  sampledTokens: number;
+  /** Decoding positions (one batched forward each). */
+  positions: number;
+  /** Timed run, after an identical warm-up run. */
+  seconds: number;
+  /** The warm-up run (shader compilation on WebGPU, JIT on cpu). */
+  warmupSeconds: number;
+  tokensPerSecond: number;
+}
+
+interface BackendResult {
+  backend: BenchBackend;
+  /** Why this backend was not measured. */
+  skipped?: string;
+  device?: string;
+  policy?: string;
+  plan?: BackendPlan & { group: number };
+  sampling?: {
+    cache: SamplingRun;
+    ratio: {
+      cache: SamplingRun;
+      noCache: SamplingRun;
+      /** Tokens/s with the cache over tokens/s without it, same batch and seed. */
+      speedup: number;
+      /** Trajectories whose tokens differ between the two paths (float rounding can flip a draw). */
+      differingTrajectories: number;
+    };
+  };
+  kernels?: {
+    /** Rows of the profiled decodeStep (= the cache batch). */
+    batchRows: number;
+    /** tfjs kernels run by one decodeStep for the whole batch. */
+    perPosition: number;
+    /** perPosition / batchRows: as if every row sampled at every position. */
+    perRow: number;
+    /** perPosition x positions / sampled tokens in the cache run: forced tokens cost positions too. */
+    perSampledToken: number;
+    /** Kernels of a decodeStep with no blocks (embedding and head only). */
+    embeddingAndHead: number;
+    /** (perPosition - embeddingAndHead) / layers: exact, the blocks are identical. */
+    perLayer: number;
+    /** WebGPU only: compute dispatches recorded for one decodeStep (kernels that are views or run on the CPU dispatch nothing). */
+    gpuDispatches?: number;
+  };
+  training?: {
+    preset: Config['preset'];
+    steps: number;
+    /** Steps where no group survived the filter (no update). */
+    skippedSteps: number;
+    /** Steps the throughput averages over (step 1 is a warm-up when there are more). */
+    measuredSteps: number;
+    trainedTokensPerSecond: number;
+    sampledTokensPerSecond: number;
+    stepSeconds: number;
+    rolloutSeconds: number;
+    updateSeconds: number;
+    tensorsAfterFirstStep: number;
+    tensorsAfterLastStep: number;
+    leak: boolean;
+    /** Tensors left once the trainer and the policy are disposed, minus those before the policy. */
+    leftAfterDispose: number;
+  };
+  seconds: number;
+}
+
+function progress(backend: string, message: string): void {
+  process.stderr.write(`[${backend}] ${message}\n`);
+}
+
+function positiveInt(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${flag}: "${raw}" is not an integer >= 1`);
+  return value;
+}
+
+runMain(async () => {
+  const { values } = parseArgs({
+    options: {
+      backends: { type: 'string', default: BENCH_BACKENDS.join(',') },
+      scale: { type: 'string', default: 'tiny' },
+      steps: { type: 'string' },
+      prompts: { type: 'string' },
+      'ratio-prompts': { type: 'string' },
+      group: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      json: { type: 'string' },
+    },
+  });
+  const backends = values.backends!.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  for (const b of backends) {
+    if (!(BENCH_BACKENDS as readonly string[]).includes(b)) throw new UsageError(`--backends: "${b}" is not one of ${BENCH_BACKENDS.join(', ')}`);
+  }
+  if (backends.length === 0) throw new UsageError('--backends: name at least one of cpu, wasm, webgpu');
+  const scale = values.scale as ModelScale;
+  if (!(scale in MODEL_SCALES)) throw new UsageError(`--scale: "${values.scale}" is not one of ${Object.keys(MODEL_SCALES).join(', ')}`);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed: "${values.seed}" is not an integer >= 0`);
+  const overrides = {
+    steps: positiveInt('steps', values.steps),
+    prompts: positiveInt('prompts', values.prompts),
+    ratioPrompts: positiveInt('ratio-prompts', values['ratio-prompts']),
+  };
+  const group = positiveInt('group', values.group) ?? DEFAULT_GROUP;
+  if (group < 2) throw new UsageError(`--group: must be at least 2`);
+
+  const checkpoint = bundledCheckpoint(scale);
+  const hasCheckpoint = fs.existsSync(checkpointPaths(checkpoint).manifest);
+  const started = performance.now();
+  const results: BackendResult[] = [];
+  for (const backend of backends as BenchBackend[]) {
+    const defaults = DEFAULT_PLANS[backend];
+    const plan: BackendPlan = {
+      prompts: overrides.prompts ?? defaults.prompts,
+      ratioPrompts: overrides.ratioPrompts ?? Math.min(defaults.ratioPrompts, overrides.prompts ?? defaults.prompts),
+      steps: overrides.steps ?? defaults.steps,
+    };
+    results.push(await benchBackend(backend, scale, seed, group, plan, hasCheckpoint ? checkpoint : null));
+  }
+  const totalSeconds = (performance.now() - started) / 1000;
+
+  process.stdout.write(renderMarkdown(results, scale, seed, totalSeconds));
+  if (values.json) {
+    const file = path.resolve(values.json);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const record = {
+      type: 'bench',
+      date: new Date().toISOString(),
+      node: process.version,
+      scale,
+      model: MODEL_SCALES[scale],
+      parameters: parameterCount(MODEL_SCALES[scale]),
+      seed,
+      temperature: TEMPERATURE,
+      totalSeconds,
+      results,
+    };
+    fs.writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+    process.stderr.write(`wrote ${values.json}\n`);
+  }
+});
+
+async function benchBackend(
+  backend: BenchBackend,
+  scale: ModelScale,
+  seed: number,
+  group: number,
+  plan: BackendPlan,
+  checkpoint: string | null,
+): Promise<BackendResult> {
+  const started = performance.now();
+  let device: string;
+  progress(backend, 'starting backend');
+  try {
+    device = await startBackend(backend);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    progress(backend, `skipped: ${reason}`);
+    return { backend, skipped: reason, seconds: (performance.now() - started) / 1000 };
+  }
+  progress(backend, `running on ${device}`);
+
+  // A fresh policy per backend: tensors made on a previous backend would stay there.
+  const tensorsBefore = tf.memory().numTensors;
+  const { policy, source } = makePolicy(scale, checkpoint);
+  const result: BackendResult = { backend, device, policy: source, plan: { ...plan, group }, seconds: 0 };
+  try {
+    const task = getTask('arithmetic');
+    const promptRng = new Rng(seed).fork('bench:prompts');
+    const items = Array.from({ length: plan.prompts }, () => trainingItem(task, promptRng));
+
+    // 1. Sampling with the cache on the full batch.
+    const cache = await timeSampling(backend, policy, items, group, true, seed);
+    // 2. The same (or a smaller) batch with and without the cache, for the ratio.
+    const ratioItems = items.slice(0, plan.ratioPrompts);
+    const ratioCache =
+      ratioItems.length === items.length ? cache : await timeSampling(backend, policy, ratioItems, group, true, seed);
+    const noCache = await timeSampling(backend, policy, ratioItems, group, false, seed);
+    result.sampling = {
+      cache: cache.run,
+      ratio: {
+        cache: ratioCache.run,
+        noCache: noCache.run,
+        speedup: ratioCache.run.tokensPerSecond / noCache.run.tokensPerSecond,
+        differingTrajectories: countDiffering(ratioCache.trajectories, noCache.trajectories),
+      },
+    };
+
+    // 3. Kernels per decoding position.
+    progress(backend, `profiling one decodeStep over ${items.length * group} rows`);
+    result.kernels = await countKernels(policy, items.length * group, cache.run);
+
+    // 4. Training steps: throughput and the tensor count.
+    result.training = await benchTraining(backend, policy, scale, seed, plan.steps, checkpoint !== null);
+  } finally {
+    disposePolicy(policy);
+  }
+  if (result.training) result.training.leftAfterDispose = tf.memory().numTensors - tensorsBefore;
+  result.seconds = (performance.now() - started) / 1000;
+  progress(backend, `done in ${result.seconds.toFixed(1)}s`);
+  return result;
+}
+
+function makePolicy(scale: ModelScale, checkpoint: string | null): { policy: Policy; source: string } {
+  if (checkpoint !== null) {
+    return { policy: loadPolicy(checkpoint).policy, source: `checkpoint ${path.relative(process.cwd(), checkpoint)}.json` };
+  }
+  return { policy: initPolicy(MODEL_SCALES[scale], 1), source: `random init (seed 1): no ${scale} checkpoint in public/models` };
+}
+
+async function timeSampling(
+  backend: string,
+  policy: Policy,
+  items: TaskItem[],
+  group: number,
+  useCache: boolean,
+  seed: number,
+): Promise<{ run: SamplingRun; trajectories: Trajectory[] }> {
+  // Every run gets the same prompts, sampling stream and tool environment: the warm-up and the
+  // timed run see identical shapes (WebGPU compiles its shaders once), and the runs with and
+  // without the cache draw the same tokens as long as their logits agree.
+  const sample = () =>
+    sampleGroups(policy, items, group, {
+      temperature: TEMPERATURE,
+      maxToolCalls: MAX_TOOL_CALLS,
+      environment: new ToolEnvironment('calculator', 0, new Rng(seed).fork('bench:environment')),
+      rng: new Rng(seed).fork('bench:sampling'),
+      useCache,
+    });
+  const label = `sampling ${useCache ? 'with' : 'without'} the cache, ${items.length} prompts x ${group}`;
+  progress(backend, `${label}: warm-up`);
+  let t0 = performance.now();
+  await sample();
+  const warmupSeconds = (performance.now() - t0) / 1000;
+  progress(backend, `${label}: timed (warm-up took ${warmupSeconds.toFixed(1)}s)`);
+  t0 = performance.now();
+  const trajectories = await sample();
+  const seconds = (performance.now() - t0) / 1000;
+  const sampledTokens = trajectories.reduce((n, t) => n + t.tokens.filter((k) => k.kind === 'policy').length, 0);
+  const positions = Math.max(...trajectories.map((t) => t.tokens.length)) - 1;
+  const run: SamplingRun = {
+    prompts: items.length,
+    group,
+    rows: trajectories.length,
+    sampledTokens,
+    positions,
+    seconds,
+    warmupSeconds,
+    tokensPerSecond: sampledTokens / seconds,
+  };
+  progress(backend, `${label}: ${sampledTokens} tokens in ${seconds.toFixed(2)}s = ${run.tokensPerSecond.toFixed(0)} tokens/s`);
+  return { run, trajectories };
+}
+
+function countDiffering(a: Trajectory[], b: Trajectory[]): number {
+  let differing = 0;
+  a.forEach((t, i) => {
+    const other = b[i].tokens;
+    if (t.tokens.length !== other.length || t.tokens.some((token, j) => token.id !== other[j].id)) differing += 1;
+  });
+  return differing;
+}
+
+/** tfjs kernels (and WebGPU dispatches) of one decodeStep at position 1 for `rows` rows. */
+async function countKernels(policy: Policy, rows: number, cacheRun: SamplingRun): Promise<NonNullable<BackendResult['kernels']>> {
+  const profileStep = async (p: Policy): Promise<{ kernels: number; dispatches?: number }> => {
+    const cache = emptyCache(p);
+    const tokens = tf.fill([rows], BOS, 'int32') as tf.Tensor1D;
+    try {
+      // Position 0 has no cache to append to; profile position 1, as every later position.
+      tf.tidy(() => decodeStep(p, tokens, cache)).dispose();
+      const info = await tf.profile(() => tf.tidy(() => decodeStep(p, tokens, cache)));
+      tf.dispose(info.result);
+      // WebGPU: count compute passes actually recorded for one more position.
+      const dispatches = await countGpuDispatches(() => tf.tidy(() => decodeStep(p, tokens, cache)));
+      return { kernels: info.kernels.length, dispatches };
+    } finally {
+      tokens.dispose();
+      disposeCache(cache);
+    }
+  };
+  const full = await profileStep(policy);
+  const layers = policy.config.layers;
+  // The same weights with no blocks: what the embedding and the head cost on their own.
+  const headOnly: Policy = { config: { ...policy.config, layers: 0 }, weights: { ...policy.weights, blocks: [] } };
+  const head = await profileStep(headOnly);
+  const result: NonNullable<BackendResult['kernels']> = {
+    batchRows: rows,
+    perPosition: full.kernels,
+    perRow: full.kernels / rows,
+    perSampledToken: (full.kernels * cacheRun.positions) / cacheRun.sampledTokens,
+    embeddingAndHead: head.kernels,
+    perLayer: (full.kernels - head.kernels) / Math.max(1, layers),
+  };
+  if (full.dispatches !== undefined) result.gpuDispatches = full.dispatches;
+  return result;
+}
+
+/** On WebGPU, the compute dispatches `f` records (its result is read back, then disposed); else undefined. */
+async function countGpuDispatches(f: () => tf.Tensor): Promise<number | undefined> {
+  if (tf.getBackend() !== 'webgpu') return undefined;
+  const backend = tf.backend() as unknown as { recordAndSubmit?: (...args: unknown[]) => unknown };
+  const original = backend.recordAndSubmit;
+  if (typeof original !== 'function') return undefined;
+  let count = 0;
+  backend.recordAndSubmit = function (this: unknown, ...args: unknown[]) {
+    count += 1;
+    return original.apply(this, args);
+  };
+  try {
+    const out = f();
+    await out.data();
+    out.dispose();
+  } finally {
+    backend.recordAndSubmit = original;
+  }
+  return count;
+}
+
+async function benchTraining(
+  backend: string,
+  policy: Policy,
+  scale: ModelScale,
+  seed: number,
+  steps: number,
+  pretrained: boolean,
+): Promise<NonNullable<BackendResult['training']>> {
+  // A random policy never answers correctly: every group is all-wrong, tao-rl's group filter
+  // drops them all and no update would run. Without a checkpoint, train with GRPO (no filter).
+  const preset = pretrained ? 'tao-rl' : 'grpo';
+  const config = resolveConfig({ preset, scale, seed });
+  const trainer = new Trainer(config, policy);
+  const reports: StepReport[] = [];
+  let tensorsAfterFirstStep = 0;
+  let tensorsAfterLastStep = 0;
+  try {
+    for (let step = 1; step <= steps; step++) {
+      const report = await trainer.runStep();
+      reports.push(report);
+      tensorsAfterLastStep = tf.memory().numTensors;
+      if (step === 1) tensorsAfterFirstStep = tensorsAfterLastStep;
+      const m = report.metrics;
+      progress(
+        backend,
+        `train step ${step}/${steps} (${preset}): ${m['time/step_s'].toFixed(2)}s, ` +
+          `${report.skipped ? 'skipped (no group survived)' : `${m['perf/trained_tokens_per_s'].toFixed(0)} trained tokens/s`}, ` +
+          `${m['perf/sampled_tokens_per_s'].toFixed(0)} sampled tokens/s, ${tf.memory().numTensors} tensors`,
+      );
+    }
+  } finally {
+    trainer.dispose();
+  }
+  // Step 1 pays one-off costs (Adam state, shader compilation): leave it out when there are more.
+  const measured = reports.length > 1 ? reports.slice(1) : reports;
+  const updated = measured.filter((r) => !r.skipped);
+  const sum = (rs: StepReport[], key: string) => rs.reduce((s, r) => s + (r.metrics[key] ?? 0), 0);
+  const sampledTokens = measured.reduce(
+    (n, r) => n + r.metrics['response_length/mean'] * r.trajectories.length,
+    0,
+  );
+  return {
+    preset,
+    steps,
+    skippedSteps: reports.filter((r) => r.skipped).length,
+    measuredSteps: measured.length,
+    trainedTokensPerSecond: updated.length > 0 ? sum(updated, 'batch/tokens') / sum(updated, 'time/update_s') : 0,
+    sampledTokensPerSecond: sampledTokens / sum(measured, 'time/rollout_s'),
+    stepSeconds: sum(measured, 'time/step_s') / measured.length,
+    rolloutSeconds: sum(measured, 'time/rollout_s') / measured.length,
+    updateSeconds: sum(measured, 'time/update_s') / measured.length,
+    tensorsAfterFirstStep,
+    tensorsAfterLastStep,
+    leak: tensorsAfterLastStep !== tensorsAfterFirstStep,
+    leftAfterDispose: 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function fixed(value: number | undefined, digits = 0): string {
+  return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
+}
+
+function renderMarkdown(results: BackendResult[], scale: ModelScale, seed: number, totalSeconds: number): string {
+  const measured = results.filter((r) => !r.skipped);
+  const lines: string[] = [];
+  const model = MODEL_SCALES[scale];
+  lines.push(
+    `## Benchmark: ${scale} policy (${parameterCount(model)} parameters, ${model.layers} layers, width ${model.width}), seed ${seed}`,
+    '',
+  );
+  if (measured.length > 0) {
+    const header = ['', ...measured.map((r) => r.backend)];
+    const rows: [string, (r: BackendResult) => string][] = [
+      ['device', (r) => r.device ?? '-'],
+      ['sampling batch, cache only (prompts x group)', (r) => `${r.sampling!.cache.prompts} x ${r.sampling!.cache.group} = ${r.sampling!.cache.rows} rows`],
+      ['sampled tokens/s, KV cache', (r) => fixed(r.sampling!.cache.tokensPerSecond)],
+      ['ratio batch, with and without the cache', (r) => `${r.sampling!.ratio.cache.prompts} x ${r.sampling!.ratio.cache.group} = ${r.sampling!.ratio.cache.rows} rows`],
+      ['sampled tokens/s, KV cache (ratio batch)', (r) => fixed(r.sampling!.ratio.cache.tokensPerSecond)],
+      ['sampled tokens/s, no cache (ratio batch)', (r) => fixed(r.sampling!.ratio.noCache.tokensPerSecond)],
+      ['**speed-up of the cache**', (r) => `**${fixed(r.sampling!.ratio.speedup, 1)}x**`],
+      ['trajectories differing, cache vs no cache', (r) => `${r.sampling!.ratio.differingTrajectories} of ${r.sampling!.ratio.cache.rows}`],
+      ['tfjs kernels per decoding position (whole batch)', (r) => fixed(r.kernels!.perPosition)],
+      ['... per row (/ batch rows)', (r) => fixed(r.kernels!.perRow, 2)],
+      ['... per sampled token (x positions / sampled tokens)', (r) => fixed(r.kernels!.perSampledToken, 2)],
+      ['... per layer', (r) => fixed(r.kernels!.perLayer)],
+      ['... embedding and head', (r) => fixed(r.kernels!.embeddingAndHead)],
+      ['GPU dispatches per decoding position', (r) => (r.kernels!.gpuDispatches === undefined ? '-' : String(r.kernels!.gpuDispatches))],
+      ['training steps (preset)', (r) => `${r.training!.steps} (${r.training!.preset})`],
+      ['trained tokens/s', (r) => fixed(r.training!.trainedTokensPerSecond)],
+      ['sampled tokens/s in training rollouts', (r) => fixed(r.training!.sampledTokensPerSecond)],
+      ['step time, s (rollout + update)', (r) => `${fixed(r.training!.stepSeconds, 2)} (${fixed(r.training!.rolloutSeconds, 2)} + ${fixed(r.training!.updateSeconds, 2)})`],
+      ['tensors after step 1 / after last step', (r) => `${r.training!.tensorsAfterFirstStep} / ${r.training!.tensorsAfterLastStep}`],
+      ['**tensor leak check**', (r) => `**${r.training!.leak ? 'LEAK' : 'OK'}**`],
+      ['backend time, s', (r) => fixed(r.seconds, 1)],
+    ];
+    lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+    for (const [label, cell] of rows) lines.push(`| ${label} | ${measured.map(cell).join(' | ')} |`);
+    lines.push('');
+  }
+  for (const r of results.filter((x) => x.skipped)) lines.push(`- ${r.backend}: skipped (${r.skipped})`);
+  const policies = [...new Set(measured.map((r) => r.policy))];
+  lines.push(
+    `- Policy: ${policies.join('; ') || '-'}. Node ${process.version}; total ${totalSeconds.toFixed(0)}s.`,
+    `- Sampling: sampleGroups at temperature ${TEMPERATURE}, up to ${MAX_TOOL_CALLS} calls, fixed training prompts and sampling seed; ` +
+      'tokens/s counts policy-sampled tokens (prompt and tool-result tokens are forced, not counted). ' +
+      'Each measurement is timed after an identical warm-up run (shader compilation on WebGPU). ' +
+      'Without the cache every position recomputes the whole prefix (O(T^2)), so on the slow backends the ratio uses a smaller batch; both paths run on that same batch, same seed.',
+    '- Kernels: `tf.profile` of one `decodeStep` (position 1) for the whole cache batch; per layer = (total - the same step with no blocks) / layers. ' +
+      'tfjs kernels include reshapes and other views; on WebGPU "GPU dispatches" counts the compute passes actually recorded for one step.',
+    '- Training: `Trainer.runStep` with resolveConfig({ preset, scale, seed }); throughput averages the steps after the first (step 1 is a warm-up); ' +
+      'trained tokens are the policy tokens with non-zero loss weight. The leak check compares tf.memory().numTensors after step 1 and after the last step.',
+    '',
+  );
+  return lines.join('\n');
+}
