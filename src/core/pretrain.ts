@@ -83,7 +83,7 @@ export async function pretrain(
     });
     optimizer.options.learningRate = learningRateAt(step, options);
     let lossTensor: tf.Scalar | null = null;
-    const { grads } = tf.variableGrads(() => {
+    const { value: lossValue, grads } = tf.variableGrads(() => {
       const tokens = tf.tensor2d(ids, [examples.length, T], 'int32');
       const weight = tf.tensor2d(weights, [examples.length, T - 1]);
       const { logprob } = tokenLogprobsAndEntropy(policy, tokens, 1);
@@ -94,7 +94,7 @@ export async function pretrain(
     const byName: Record<string, tf.Tensor> = {};
     for (const [name, variable] of variables) byName[name] = grads[variable.name];
     await optimizer.apply(variables, byName);
-    tf.dispose(grads);
+    tf.dispose([lossValue, ...Object.values(grads)]);
     const loss = (await lossTensor!.data())[0];
     lossTensor!.dispose();
     await onProgress?.({ step: step + 1, loss, learningRate: optimizer.options.learningRate });

@@ -185,7 +185,7 @@ export class Trainer {
     let result: Record<string, number> = {};
     for (let epoch = 0; epoch < this.config.ppoEpochs; epoch++) {
       let readings: tf.Tensor1D | null = null; // read after the gradient pass: WebGPU has no sync read
-      const { grads } = tf.variableGrads(() => {
+      const { value, grads } = tf.variableGrads(() => {
         const lossParts = policyLoss(this.policy, lossBatch, {
           temperature: this.config.temperature,
           clipLow: this.config.clipLow,
@@ -209,7 +209,7 @@ export class Trainer {
         return lossParts.loss;
       }, [...variables.values()]);
       const values = await readings!.data();
-      readings!.dispose();
+      tf.dispose([readings!, value]);
       const parts: Record<string, number> = {
         'loss/total': values[0],
         'loss/policy': values[1],

@@ -99,8 +99,11 @@ export function clippedSurrogate(
   const clippedTerm = advantage.neg().mul(ratio.clipByValue(1 - clip.clipLow, 1 + clip.clipHigh));
   const pessimistic = tf.maximum(unclipped, clippedTerm);
   const dualClipped = tf.minimum(advantage.neg().mul(clip.dualClip), pessimistic);
+  // A 0/1 mask from tf.step rather than tf.where(advantage < 0): comparisons have no gradient in
+  // tfjs, and the advantage depends on the weights when the bonus's entropy is not detached.
+  const negative = tf.step(advantage.neg());
   return {
-    perToken: tf.where(advantage.less(0), dualClipped, pessimistic),
+    perToken: negative.mul(dualClipped).add(tf.scalar(1).sub(negative).mul(pessimistic)),
     clipped: clippedTerm.greater(unclipped).toFloat(),
   };
 }

@@ -10,6 +10,10 @@ import { encode, VOCAB_SIZE } from '../../../src/core/tokenizer';
 
 const MODEL: ModelConfig = { vocabSize: VOCAB_SIZE, contextLength: 8, layers: 1, width: 8, heads: 2, mlpRatio: 2 };
 const EPSILON = 1e-2;
+// A ReLU kink within 1e-2 of the probed point bends the central difference (seen on one ln2Gain
+// entry: 0.0912 at 1e-2, 0.0938 at 5e-3 and below, analytic 0.0938); such entries are probed again
+// at this smaller step. A wrong gradient fails at both.
+const SMALL_EPSILON = 3e-3;
 // Weight tensors probed, and entries per tensor.
 const PROBED = [
   'tokenEmbedding',
@@ -76,14 +80,20 @@ function checkAgainstFiniteDifferences(loss: () => tf.Scalar, seed: number): voi
   for (const name of PROBED) {
     const size = variables.get(name)!.size;
     const index = rng.int(size);
-    const plus = lossWithEntry(loss, name, index, EPSILON);
-    const minus = lossWithEntry(loss, name, index, -EPSILON);
-    const numeric = (plus - minus) / (2 * EPSILON);
     const exact = analytic.get(name)![index];
+    const numericAt = (step: number) =>
+      (lossWithEntry(loss, name, index, step) - lossWithEntry(loss, name, index, -step)) / (2 * step);
+    const agrees = (numeric: number) => {
+      const absError = Math.abs(numeric - exact);
+      const relError = absError / Math.max(Math.abs(numeric), Math.abs(exact), 1e-12);
+      return relError < 2e-2 || absError < 1e-3;
+    };
+    const numeric = numericAt(EPSILON);
     largest = Math.max(largest, Math.abs(numeric));
-    const absError = Math.abs(numeric - exact);
-    const relError = absError / Math.max(Math.abs(numeric), Math.abs(exact), 1e-12);
-    if (!(relError < 2e-2 || absError < 1e-3)) rows.push(`${name}[${index}]: analytic ${exact}, numeric ${numeric}`);
+    if (!agrees(numeric)) {
+      const closer = numericAt(SMALL_EPSILON);
+      if (!agrees(closer)) rows.push(`${name}[${index}]: analytic ${exact}, numeric ${numeric} (step 1e-2), ${closer} (step 3e-3)`);
+    }
   }
   expect(rows).toEqual([]);
   expect(largest).toBeGreaterThan(1e-2); // the probes saw real gradients, not only zeros
@@ -132,6 +142,7 @@ describe('gradients vs central finite differences (epsilon 1e-2, float32)', () =
               liveBonusCoef,
             }).loss,
         );
+      console.log("DIAG coef", liveBonusCoef);
       checkAgainstFiniteDifferences(loss, liveBonusCoef === null ? 2 : 3);
     }
   });
