@@ -31,6 +31,8 @@ export interface TrajectoryReport {
   /** GRPO advantage before shaping. */
   advantage: number;
   toolCalls: ToolCallRecord[];
+  /** The transcript as runs of one token kind: prompt, the policy's text, each tool result. */
+  segments: { kind: TokenKind; text: string }[];
   tokens: {
     text: string[];
     kind: TokenKind[];
@@ -351,6 +353,7 @@ function reportTrajectories(
       trainedCopies,
       advantage: shaped.advantage,
       toolCalls: trajectory.toolCalls,
+      segments: segmentsOf(trajectory),
       tokens: {
         text: trajectory.tokens.map((t) => decodeToken(t.id)),
         kind: trajectory.tokens.map((t) => t.kind),
@@ -363,4 +366,14 @@ function reportTrajectories(
       },
     };
   });
+}
+
+function segmentsOf(trajectory: Trajectory): { kind: TokenKind; text: string }[] {
+  const segments: { kind: TokenKind; text: string }[] = [];
+  for (const token of trajectory.tokens) {
+    const last = segments.at(-1);
+    if (last && last.kind === token.kind) last.text += decodeToken(token.id);
+    else segments.push({ kind: token.kind, text: decodeToken(token.id) });
+  }
+  return segments;
 }

@@ -72,7 +72,7 @@ describe('one RL step on every backend', () => {
   });
 
   const why = 'WebGPU needs SwiftShader from Debian chromium (apt-get install -y chromium)';
-  it.skipIf(!nodeWebGPUAvailable())(`agrees on webgpu (skipped when: ${why})`, async () => {
+  it.skipIf(!nodeWebGPUAvailable())(`agrees on webgpu (skipped when: ${why})`, { timeout: 900_000 }, async () => {
     expectAgreement(reference, await oneStep('webgpu'));
   });
 });

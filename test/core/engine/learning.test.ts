@@ -21,7 +21,7 @@ describe('learning', () => {
     await useBackend('wasm');
   });
 
-  it(`TAO-RL raises held-out sampled accuracy by >= 0.25 in ${STEPS} steps`, async () => {
+  it(`TAO-RL raises held-out sampled accuracy by >= 0.25 in ${STEPS} steps`, { timeout: 900_000 }, async () => {
     const policy = loadBundledTiny();
     const config = resolveConfig({ preset: 'tao-rl', seed: 1 });
     const items = evaluationSet(getTask(config.task)).slice(0, PROMPTS);

@@ -142,7 +142,6 @@ describe('gradients vs central finite differences (epsilon 1e-2, float32)', () =
               liveBonusCoef,
             }).loss,
         );
-      console.log("DIAG coef", liveBonusCoef);
       checkAgainstFiniteDifferences(loss, liveBonusCoef === null ? 2 : 3);
     }
   });
