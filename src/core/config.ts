@@ -266,7 +266,9 @@ function resolveShape(presetShape: ShapeConfig, raw: unknown): ShapeConfig {
   const bonus =
     givenBonus && typeof givenBonus === 'object' && !Array.isArray(givenBonus)
       ? { ...presetShape.bonus, ...(givenBonus as object) }
-      : givenBonus ?? presetShape.bonus;
+      : givenBonus === undefined
+        ? presetShape.bonus
+        : givenBonus; // null and other non-objects reach the parser, which names them
   let shape: ShapeConfig;
   try {
     shape = parseShapeConfig({ ...presetShape, ...given, bonus }, 'shape');

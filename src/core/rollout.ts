@@ -119,7 +119,7 @@ async function sampleRows(policy: Policy, rowItems: TaskItem[], options: Rollout
           row.tokens.push(sampleToken(logits, r, options));
           afterPolicyToken(row, options);
         }
-        if (row.finishReason === null && row.tokens.length >= maxLength) finishAtLength(row);
+        if (row.finishReason === null && row.tokens.length >= maxLength) finishAtLength(row, options.maxToolCalls);
       });
     }
   } finally {
@@ -214,6 +214,9 @@ function afterPolicyToken(row: RowState, options: RolloutOptions): void {
   const id = row.tokens[index].id;
   if (id === EOS) {
     row.finishReason = 'eos';
+    if (row.callStart >= 0 && row.toolCalls.length < options.maxToolCalls) {
+      row.toolCalls.push(unclosedCall(row, 'the call was never closed'));
+    }
   } else if (id === CALL_OPEN && row.callStart < 0) {
     row.callStart = index + 1;
   } else if (id === CALL_CLOSE) {
@@ -239,14 +242,17 @@ function closeCall(row: RowState, closeIndex: number, environment: ToolEnvironme
   return environment.call(expression);
 }
 
+/** A call the trajectory ended inside: a failed call with no result appended. */
+function unclosedCall(row: RowState, message: string): ToolCallRecord {
+  const inner = row.tokens.slice(row.callStart).map((token) => (isCharacter(token.id) ? VOCAB[token.id] : '')).join('');
+  row.callStart = -1;
+  return malformedCall(inner, message);
+}
+
 /** At the length cap a call still open counts as a failed call: there is no room for a result. */
-function finishAtLength(row: RowState): void {
+function finishAtLength(row: RowState, maxToolCalls: number): void {
   row.finishReason = 'length';
-  if (row.callStart >= 0) {
-    const inner = row.tokens.slice(row.callStart).map((token) => (isCharacter(token.id) ? VOCAB[token.id] : '')).join('');
-    row.toolCalls.push(malformedCall(inner, 'the call was still open at the length cap'));
-    row.callStart = -1;
-  }
+  if (row.callStart >= 0 && row.toolCalls.length < maxToolCalls) row.toolCalls.push(unclosedCall(row, 'the call was still open at the length cap'));
   // Tool tokens queued but not appended are dropped with the rest of the trajectory.
   row.forced.length = 0;
 }

@@ -121,7 +121,7 @@ describe('checkpoint', () => {
   // keeps the initial tensor alive next to the variable (a tfjs variable shares the data but is a
   // second tensor), and nothing disposes it. deserializePolicy calls initPolicy, so each load
   // leaks one tensor per weight (here 2 + 12 * 2 + 2 = 28) that disposePolicy cannot free.
-  it.fails('leaks no tensor across a round trip and disposePolicy', async () => {
+  it('leaks no tensor across a round trip and disposePolicy', async () => {
     const { manifest, bytes } = await serializePolicy(policy, {});
     const before = tf.memory().numTensors;
     disposePolicy(deserializePolicy(manifest, bytes));

@@ -254,12 +254,20 @@ function checkTrajectory(trajectory: Trajectory, index: number, run: RolloutRun)
   let completeRuns = 0;
   let i = prompt.length;
   let endedBy: 'eos' | 'tool_limit' | null = null;
+  let unclosed = 0;
   while (i < tokens.length) {
     const token = tokens[i];
     expect(token.kind).toBe('policy'); // tool tokens are consumed right after a </call> below
     i += 1;
     if (token.id === EOS) {
       endedBy = 'eos';
+      if (open >= 0 && derived.length < run.maxToolCalls) {
+        // a call still open at EOS is a failed call with no result
+        const inner = tokens.slice(open).map((x) => x.id);
+        derived.push({ expression: inner.filter(isChar).map((x) => VOCAB[x]).join(''), malformed: true });
+        expect(toolCalls[derived.length - 1]).toMatchObject({ expression: derived[derived.length - 1].expression, ok: false, cause: 'policy' });
+        unclosed = 1;
+      }
       break;
     }
     if (token.id === CALL_OPEN && open < 0) {
@@ -309,7 +317,7 @@ function checkTrajectory(trajectory: Trajectory, index: number, run: RolloutRun)
   } else {
     expect(trajectory.finishReason).toBe('length');
     expect(tokens.length).toBe(MODEL.contextLength);
-    if (open >= 0) {
+    if (open >= 0 && derived.length < run.maxToolCalls) {
       // a call still open at the cap is a failed call
       const inner = tokens.slice(open).map((x) => x.id);
       derived.push({ expression: inner.filter(isChar).map((x) => VOCAB[x]).join(''), malformed: true });
@@ -320,7 +328,7 @@ function checkTrajectory(trajectory: Trajectory, index: number, run: RolloutRun)
   expect(toolCalls.length).toBeLessThanOrEqual(run.maxToolCalls);
   if (trajectory.finishReason === 'length') expect(completeRuns).toBeGreaterThanOrEqual(toolCalls.length - 1);
   expect(completeRuns).toBeLessThanOrEqual(toolCalls.length);
-  if (trajectory.finishReason !== 'length') expect(completeRuns).toBe(toolCalls.length);
+  if (trajectory.finishReason !== 'length') expect(completeRuns).toBe(toolCalls.length - unclosed);
 
   // Reward: 1 exactly when the last complete answer is the item's answer.
   expect(trajectory.answer).toBe(lastAnswer(tokens));

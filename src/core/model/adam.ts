@@ -55,7 +55,7 @@ export class Adam {
   private momentsOf(name: string, variable: tf.Variable): { m: tf.Variable; v: tf.Variable } {
     let state = this.moments.get(name);
     if (!state) {
-      state = { m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) };
+      state = tf.tidy(() => ({ m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) }));
       this.moments.set(name, state);
     }
     return state;

@@ -69,9 +69,10 @@ export function initPolicy(config: ModelConfig, seed: number): Policy {
   const { vocabSize: V, contextLength: T, width: D, layers } = config;
   const M = D * config.mlpRatio;
   const residualStd = 0.02 / Math.sqrt(2 * layers); // scaled residual projections (GPT-2)
+  // tidy frees each initial value once the variable has copied it.
   const normal = (shape: number[], std = 0.02) =>
-    tf.variable(tf.tensor(gaussian(shape.reduce((a, b) => a * b, 1), std), shape));
-  const filled = (size: number, value: number) => tf.variable(tf.fill([size], value));
+    tf.tidy(() => tf.variable(tf.tensor(gaussian(shape.reduce((a, b) => a * b, 1), std), shape)));
+  const filled = (size: number, value: number) => tf.tidy(() => tf.variable(tf.fill([size], value)));
   const blocks: BlockWeights[] = [];
   for (let i = 0; i < layers; i++) {
     blocks.push({
@@ -107,7 +108,7 @@ export function disposePolicy(policy: Policy): void {
 
 /** Copy of the weights (e.g. a frozen reference policy for the KL penalty). */
 export function clonePolicy(policy: Policy): Policy {
-  const copy = (v: tf.Variable) => tf.variable(v.clone(), false);
+  const copy = (v: tf.Variable) => tf.tidy(() => tf.variable(v.clone(), false));
   const w = policy.weights;
   return {
     config: policy.config,

@@ -132,7 +132,7 @@ describe('Adam', () => {
   // BUG (src/core/model/adam.ts, momentsOf): tf.variable(tf.zerosLike(variable), false) keeps each
   // zerosLike tensor alive next to its moment variable and nothing disposes it, so every optimiser
   // leaks 2 tensors per variable that dispose() cannot free (here 2 for one variable).
-  it.fails('frees everything it made on dispose', async () => {
+  it('frees everything it made on dispose', async () => {
     const before = tf.memory().numTensors;
     const { x, grad } = variableAndGradient();
     const adam = new Adam({ ...ADAM_DEFAULTS, learningRate: 0.1, gradClip: 1 });
