@@ -3,16 +3,22 @@
 // full workbench (worker, inspector, charts) builds on this.
 
 import { useEffect, useRef, useState } from 'react';
-import { useBackend, type BackendName } from '../core/backend';
+import { isBackendName, useBackend, type BackendName } from '../core/backend';
 import { deserializePolicy, type CheckpointManifest } from '../core/checkpoint';
 import { resolveConfig } from '../core/config';
 import { Trainer, type StepReport } from '../core/trainer';
 
 const BACKEND_ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
 
+/** `?backend=wasm` (or webgpu, webgl, cpu) picks the backend; otherwise the best available. */
+function requestedBackends(): BackendName[] {
+  const requested = new URLSearchParams(window.location.search).get('backend');
+  return isBackendName(requested ?? '') ? [requested as BackendName] : BACKEND_ORDER;
+}
+
 async function startBestBackend(): Promise<string> {
   const failures: string[] = [];
-  for (const name of BACKEND_ORDER) {
+  for (const name of requestedBackends()) {
     try {
       const info = await useBackend(name);
       const fallback = failures.length > 0 ? ` (${failures.join('; ')})` : '';

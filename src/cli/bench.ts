@@ -34,12 +34,14 @@ interface BackendPlan {
   ratioPrompts: number;
   /** Training steps of the leak check and the training throughput. */
   steps: number;
+  /** Prompts (groups) per training step, the config's promptsPerStep (tao-rl generates twice as many). */
+  trainPrompts: number;
 }
 
 const DEFAULT_PLANS: Record<BenchBackend, BackendPlan> = {
-  cpu: { prompts: 8, ratioPrompts: 2, steps: 5 },
-  wasm: { prompts: 8, ratioPrompts: 8, steps: 20 },
-  webgpu: { prompts: 8, ratioPrompts: 2, steps: 5 },
+  cpu: { prompts: 8, ratioPrompts: 2, steps: 5, trainPrompts: 2 },
+  wasm: { prompts: 8, ratioPrompts: 8, steps: 20, trainPrompts: 8 },
+  webgpu: { prompts: 2, ratioPrompts: 1, steps: 3, trainPrompts: 1 },
 };
 
 const DEFAULT_GROUP = 8;
@@ -98,6 +100,11 @@ interface BackendResult {
   training?: {
     preset: Config['preset'];
     steps: number;
+    /** The config's promptsPerStep and groupSize. */
+    promptsPerStep: number;
+    groupSize: number;
+    /** Trajectories sampled per step, on average (tao-rl over-samples prompts for its group filter). */
+    sampledRowsPerStep: number;
     /** Steps where no group survived the filter (no update). */
     skippedSteps: number;
     /** Steps the throughput averages over (step 1 is a warm-up when there are more). */
@@ -135,6 +142,7 @@ runMain(async () => {
       steps: { type: 'string' },
       prompts: { type: 'string' },
       'ratio-prompts': { type: 'string' },
+      'train-prompts': { type: 'string' },
       group: { type: 'string' },
       seed: { type: 'string', default: '1' },
       json: { type: 'string' },
@@ -153,6 +161,7 @@ runMain(async () => {
     steps: positiveInt('steps', values.steps),
     prompts: positiveInt('prompts', values.prompts),
     ratioPrompts: positiveInt('ratio-prompts', values['ratio-prompts']),
+    trainPrompts: positiveInt('train-prompts', values['train-prompts']),
   };
   const group = positiveInt('group', values.group) ?? DEFAULT_GROUP;
   if (group < 2) throw new UsageError(`--group: must be at least 2`);
@@ -167,6 +176,7 @@ runMain(async () => {
       prompts: overrides.prompts ?? defaults.prompts,
       ratioPrompts: overrides.ratioPrompts ?? Math.min(defaults.ratioPrompts, overrides.prompts ?? defaults.prompts),
       steps: overrides.steps ?? defaults.steps,
+      trainPrompts: overrides.trainPrompts ?? defaults.trainPrompts,
     };
     results.push(await benchBackend(backend, scale, seed, group, plan, hasCheckpoint ? checkpoint : null));
   }
@@ -244,7 +254,7 @@ async function benchBackend(
     result.kernels = await countKernels(policy, items.length * group, cache.run);
 
     // 4. Training steps: throughput and the tensor count.
-    result.training = await benchTraining(backend, policy, scale, seed, plan.steps, checkpoint !== null);
+    result.training = await benchTraining(backend, policy, scale, seed, plan, group, checkpoint !== null);
   } finally {
     disposePolicy(policy);
   }
@@ -375,13 +385,15 @@ async function benchTraining(
   policy: Policy,
   scale: ModelScale,
   seed: number,
-  steps: number,
+  plan: BackendPlan,
+  group: number,
   pretrained: boolean,
 ): Promise<NonNullable<BackendResult['training']>> {
+  const steps = plan.steps;
   // A random policy never answers correctly: every group is all-wrong, tao-rl's group filter
   // drops them all and no update would run. Without a checkpoint, train with GRPO (no filter).
   const preset = pretrained ? 'tao-rl' : 'grpo';
-  const config = resolveConfig({ preset, scale, seed });
+  const config = resolveConfig({ preset, scale, seed, promptsPerStep: plan.trainPrompts, groupSize: group });
   const trainer = new Trainer(config, policy);
   const reports: StepReport[] = [];
   let tensorsAfterFirstStep = 0;
@@ -414,6 +426,9 @@ async function benchTraining(
   return {
     preset,
     steps,
+    promptsPerStep: config.promptsPerStep,
+    groupSize: config.groupSize,
+    sampledRowsPerStep: reports.reduce((n, r) => n + r.trajectories.length, 0) / Math.max(1, reports.length),
     skippedSteps: reports.filter((r) => r.skipped).length,
     measuredSteps: measured.length,
     trainedTokensPerSecond: updated.length > 0 ? sum(updated, 'batch/tokens') / sum(updated, 'time/update_s') : 0,
@@ -460,7 +475,8 @@ function renderMarkdown(results: BackendResult[], scale: ModelScale, seed: numbe
       ['... per layer', (r) => fixed(r.kernels!.perLayer)],
       ['... embedding and head', (r) => fixed(r.kernels!.embeddingAndHead)],
       ['GPU dispatches per decoding position', (r) => (r.kernels!.gpuDispatches === undefined ? '-' : String(r.kernels!.gpuDispatches))],
-      ['training steps (preset)', (r) => `${r.training!.steps} (${r.training!.preset})`],
+      ['training steps (preset, prompts x group per step)', (r) => `${r.training!.steps} (${r.training!.preset}, ${r.training!.promptsPerStep} x ${r.training!.groupSize})`],
+      ['trajectories sampled per step', (r) => fixed(r.training!.sampledRowsPerStep)],
       ['trained tokens/s', (r) => fixed(r.training!.trainedTokensPerSecond)],
       ['sampled tokens/s in training rollouts', (r) => fixed(r.training!.sampledTokensPerSecond)],
       ['step time, s (rollout + update)', (r) => `${fixed(r.training!.stepSeconds, 2)} (${fixed(r.training!.rolloutSeconds, 2)} + ${fixed(r.training!.updateSeconds, 2)})`],
