@@ -41,7 +41,8 @@ interface BackendPlan {
 const DEFAULT_PLANS: Record<BenchBackend, BackendPlan> = {
   cpu: { prompts: 8, ratioPrompts: 2, steps: 5, trainPrompts: 2 },
   wasm: { prompts: 8, ratioPrompts: 8, steps: 20, trainPrompts: 8 },
-  webgpu: { prompts: 2, ratioPrompts: 1, steps: 3, trainPrompts: 1 },
+  // SwiftShader runs matmuls and reductions ~100x slower than wasm: the smallest useful sizes.
+  webgpu: { prompts: 1, ratioPrompts: 1, steps: 2, trainPrompts: 1 },
 };
 
 const DEFAULT_GROUP = 8;
@@ -172,9 +173,10 @@ runMain(async () => {
   const results: BackendResult[] = [];
   for (const backend of backends as BenchBackend[]) {
     const defaults = DEFAULT_PLANS[backend];
+    const prompts = overrides.prompts ?? defaults.prompts;
     const plan: BackendPlan = {
-      prompts: overrides.prompts ?? defaults.prompts,
-      ratioPrompts: overrides.ratioPrompts ?? Math.min(defaults.ratioPrompts, overrides.prompts ?? defaults.prompts),
+      prompts,
+      ratioPrompts: Math.min(overrides.ratioPrompts ?? defaults.ratioPrompts, prompts),
       steps: overrides.steps ?? defaults.steps,
       trainPrompts: overrides.trainPrompts ?? defaults.trainPrompts,
     };
@@ -255,6 +257,11 @@ async function benchBackend(
 
     // 4. Training steps: throughput and the tensor count.
     result.training = await benchTraining(backend, policy, scale, seed, plan, group, checkpoint !== null);
+  } catch (error) {
+    // Report the other backends anyway.
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    progress(backend, `failed: ${reason}`);
+    result.skipped = `failed while measuring: ${reason}`;
   } finally {
     disposePolicy(policy);
   }
@@ -482,6 +489,7 @@ function renderMarkdown(results: BackendResult[], scale: ModelScale, seed: numbe
       ['step time, s (rollout + update)', (r) => `${fixed(r.training!.stepSeconds, 2)} (${fixed(r.training!.rolloutSeconds, 2)} + ${fixed(r.training!.updateSeconds, 2)})`],
       ['tensors after step 1 / after last step', (r) => `${r.training!.tensorsAfterFirstStep} / ${r.training!.tensorsAfterLastStep}`],
       ['**tensor leak check**', (r) => `**${r.training!.leak ? 'LEAK' : 'OK'}**`],
+      ['tensors left after disposing trainer and policy', (r) => String(r.training!.leftAfterDispose)],
       ['backend time, s', (r) => fixed(r.seconds, 1)],
     ];
     lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
@@ -498,8 +506,9 @@ function renderMarkdown(results: BackendResult[], scale: ModelScale, seed: numbe
       'Without the cache every position recomputes the whole prefix (O(T^2)), so on the slow backends the ratio uses a smaller batch; both paths run on that same batch, same seed.',
     '- Kernels: `tf.profile` of one `decodeStep` (position 1) for the whole cache batch; per layer = (total - the same step with no blocks) / layers. ' +
       'tfjs kernels include reshapes and other views; on WebGPU "GPU dispatches" counts the compute passes actually recorded for one step.',
-    '- Training: `Trainer.runStep` with resolveConfig({ preset, scale, seed }); throughput averages the steps after the first (step 1 is a warm-up); ' +
-      'trained tokens are the policy tokens with non-zero loss weight. The leak check compares tf.memory().numTensors after step 1 and after the last step.',
+    '- Training: `Trainer.runStep` with resolveConfig({ preset, scale, seed, promptsPerStep, groupSize }) (smaller steps on the slow backends; tao-rl samples twice the prompts for its group filter); ' +
+      'throughput averages the steps after the first (step 1 is a warm-up); trained tokens are the policy tokens with non-zero loss weight. ' +
+      'The leak check compares tf.memory().numTensors after step 1 and after the last step.',
     '',
   );
   return lines.join('\n');
