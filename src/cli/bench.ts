@@ -499,7 +499,10 @@ function renderMarkdown(results: BackendResult[], scale: ModelScale, seed: numbe
   for (const r of results.filter((x) => x.skipped)) lines.push(`- ${r.backend}: skipped (${r.skipped})`);
   const policies = [...new Set(measured.map((r) => r.policy))];
   lines.push(
-    `- Policy: ${policies.join('; ') || '-'}. Node ${process.version}; total ${totalSeconds.toFixed(0)}s.`,
+    `- Policy: ${policies.join('; ') || '-'}. Node ${process.version}; total ${totalSeconds.toFixed(0)}s.` +
+      (measured.some((r) => r.training?.preset === 'grpo')
+        ? ' A random policy never answers correctly, so tao-rl\'s group filter would skip every update: training uses grpo (no filter) instead.'
+        : ''),
     `- Sampling: sampleGroups at temperature ${TEMPERATURE}, up to ${MAX_TOOL_CALLS} calls, fixed training prompts and sampling seed; ` +
       'tokens/s counts policy-sampled tokens (prompt and tool-result tokens are forced, not counted). ' +
       'Each measurement is timed after an identical warm-up run (shader compilation on WebGPU). ' +

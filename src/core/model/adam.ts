@@ -29,7 +29,9 @@ export class Adam {
   async apply(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): Promise<number> {
     const { learningRate, beta1, beta2, epsilon, gradClip } = this.options;
     this.step += 1;
-    const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => g.square().sum()))));
+    // Chained adds, not tf.addN: WebGPU binds at most 8 storage buffers per shader and tfjs does
+    // not split an addN over more inputs (the shader is rejected and the sum reads as 0).
+    const norm = tf.tidy(() => tf.sqrt(Object.values(grads).map((g) => g.square().sum()).reduce((a, b) => a.add(b))));
     const gradNorm = (await norm.data())[0]; // async: WebGPU cannot read synchronously in a worker or Node
     norm.dispose();
     const scale = Number.isFinite(gradClip) && gradNorm > gradClip ? gradClip / (gradNorm + 1e-6) : 1;
