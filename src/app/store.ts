@@ -1,0 +1,173 @@
+// The page's whole state in one zustand store. The worker's messages flow in through
+// `receive`; user intents flow out as protocol commands through the `send` the client installs.
+// Panels read state and call actions; none of them computes the algorithm.
+
+import { create } from 'zustand';
+import { resolveConfig, type Config } from '../core/config';
+import type { Evaluation } from '../core/evaluate';
+import type { StepReport, StepSettings } from '../core/trainer';
+import type { BackendChoice, BackendReport, FailureKind, FromWorker, SettingChange, ToWorker, WorkerStatus } from '../worker/protocol';
+
+/** Full rollouts are kept for this many most recent steps; metrics for all. */
+export const ROLLOUT_HISTORY = 200;
+
+/** Config fields that take effect at the next step while training runs. */
+export const LIVE_SETTINGS = [
+  'learningRate',
+  'temperature',
+  'clipLow',
+  'clipHigh',
+  'dualClip',
+  'entropyCoef',
+  'klCoef',
+  'gradClip',
+  'flakyProbability',
+  'shape',
+] as const satisfies readonly (keyof StepSettings)[];
+
+export interface WorkbenchState {
+  /** The config the current run was started with, live changes applied. */
+  config: Config;
+  /** The config as edited; fields outside LIVE_SETTINGS that differ from `config` need a reset. */
+  draft: Config;
+  backendChoice: BackendChoice;
+  backend: BackendReport | null;
+  status: WorkerStatus;
+  statusMessage: string | null;
+  failure: { kind: FailureKind; message: string; lastGoodStep: number } | null;
+  /** Every completed step in order; `trajectories` emptied for steps older than ROLLOUT_HISTORY. */
+  reports: StepReport[];
+  evaluations: { step: number; evaluation: Evaluation }[];
+  /** Live hyperparameter changes, for the vertical marks on the curves. */
+  changes: SettingChange[];
+  /** Step shown in the inspector; null follows the latest step. */
+  selectedStep: number | null;
+  /** Index into the shown step's trajectories; null when none is open. */
+  selectedTrajectory: number | null;
+
+  /** Installed by the worker client; tests install a fake. */
+  send: (command: ToWorker) => void;
+  receive: (message: FromWorker) => void;
+
+  start: () => void;
+  pause: () => void;
+  step: () => void;
+  /** Restart the run with the draft config (and the chosen backend). */
+  reset: () => void;
+  resume: () => void;
+  /** Edit the draft; live fields are sent to the worker at once. */
+  editConfig: (patch: Partial<Config>) => void;
+  setBackendChoice: (choice: BackendChoice) => void;
+  selectStep: (step: number | null) => void;
+  selectTrajectory: (index: number | null) => void;
+}
+
+/** Steps with their rollouts still kept. */
+export function withRolloutHistory(reports: StepReport[]): StepReport[] {
+  const cut = reports.length - ROLLOUT_HISTORY;
+  if (cut <= 0) return reports;
+  const stale = reports[cut - 1];
+  if (stale.trajectories.length === 0) return reports;
+  const copy = reports.slice();
+  copy[cut - 1] = { ...stale, trajectories: [] };
+  return copy;
+}
+
+/** Fields whose draft value differs from the run's and that only a reset can apply. */
+export function pendingResetFields(state: Pick<WorkbenchState, 'config' | 'draft'>): string[] {
+  const live = new Set<string>(LIVE_SETTINGS);
+  return (Object.keys(state.draft) as (keyof Config)[]).filter(
+    (field) => !live.has(field) && JSON.stringify(state.draft[field]) !== JSON.stringify(state.config[field]),
+  );
+}
+
+/** The live part of a config patch, or null when it has none. */
+function liveSettings(patch: Partial<Config>): Partial<StepSettings> | null {
+  const settings: Partial<StepSettings> = {};
+  let any = false;
+  for (const field of LIVE_SETTINGS) {
+    if (field in patch) {
+      (settings as Record<string, unknown>)[field] = patch[field];
+      any = true;
+    }
+  }
+  return any ? settings : null;
+}
+
+export function initialConfig(): Config {
+  return resolveConfig({ preset: 'tao-rl' });
+}
+
+export const useWorkbench = create<WorkbenchState>()((set, get) => ({
+  config: initialConfig(),
+  draft: initialConfig(),
+  backendChoice: 'auto',
+  backend: null,
+  status: 'loading',
+  statusMessage: null,
+  failure: null,
+  reports: [],
+  evaluations: [],
+  changes: [],
+  selectedStep: null,
+  selectedTrajectory: null,
+
+  send: () => {
+    throw new Error('no training worker is connected');
+  },
+
+  receive: (message) => {
+    switch (message.type) {
+      case 'backend':
+        set({ backend: message.backend });
+        break;
+      case 'status':
+        set({ status: message.status, statusMessage: message.message ?? null, ...(message.status !== 'error' ? { failure: null } : {}) });
+        break;
+      case 'step':
+        set((state) => ({ reports: withRolloutHistory([...state.reports, message.report]) }));
+        break;
+      case 'evaluation':
+        set((state) => ({ evaluations: [...state.evaluations, { step: message.step, evaluation: message.evaluation }] }));
+        break;
+      case 'settingsApplied':
+        set((state) => ({ changes: [...state.changes, ...message.changes] }));
+        break;
+      case 'failure':
+        set({ failure: { kind: message.kind, message: message.message, lastGoodStep: message.lastGoodStep }, status: 'error' });
+        break;
+    }
+  },
+
+  start: () => get().send({ type: 'start' }),
+  pause: () => get().send({ type: 'pause' }),
+  step: () => get().send({ type: 'step' }),
+  resume: () => get().send({ type: 'resume' }),
+
+  reset: () => {
+    const { draft, backendChoice } = get();
+    set({ config: draft, reports: [], evaluations: [], changes: [], selectedStep: null, selectedTrajectory: null, failure: null, status: 'loading' });
+    get().send({ type: 'init', config: draft, backend: backendChoice });
+  },
+
+  editConfig: (patch) => {
+    const draft = { ...get().draft, ...patch };
+    set({ draft });
+    const settings = liveSettings(patch);
+    if (settings) {
+      set((state) => ({ config: { ...state.config, ...settings } }));
+      get().send({ type: 'settings', settings });
+    }
+  },
+
+  setBackendChoice: (choice) => set({ backendChoice: choice }),
+  selectStep: (step) => set({ selectedStep: step, selectedTrajectory: null }),
+  selectTrajectory: (index) => set({ selectedTrajectory: index }),
+}));
+
+/** The report the inspector shows: the selected step, or the latest. */
+export function shownReport(state: Pick<WorkbenchState, 'reports' | 'selectedStep'>): StepReport | null {
+  if (state.reports.length === 0) return null;
+  if (state.selectedStep === null) return state.reports[state.reports.length - 1];
+  return state.reports.find((report) => report.step === state.selectedStep) ?? null;
+}

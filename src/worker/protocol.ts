@@ -1,0 +1,58 @@
+// The typed messages between the page and the training worker. Data flows one way: the page
+// sends commands, the worker sends what happened. Everything here is structured-clone safe.
+
+import type { BackendName } from '../core/backend';
+import type { Config } from '../core/config';
+import type { Evaluation } from '../core/evaluate';
+import type { StepReport, StepSettings } from '../core/trainer';
+
+/** Backend preference: 'auto' tries WebGPU, then WebGL, then CPU. */
+export type BackendChoice = BackendName | 'auto';
+
+export type ToWorker =
+  /** Start (or restart) a run: load the bundled checkpoint of config.scale, set up the trainer. */
+  | { type: 'init'; config: Config; backend: BackendChoice }
+  /** Train continuously until paused. */
+  | { type: 'start' }
+  /** Stop after the step in flight. */
+  | { type: 'pause' }
+  /** Exactly one RL step, then pause. */
+  | { type: 'step' }
+  /** Live settings: take effect at the next step. */
+  | { type: 'settings'; settings: Partial<StepSettings> }
+  /** Held-out evaluation now. */
+  | { type: 'evaluate' }
+  /** After an error: restore the last good weights and continue from there (paused). */
+  | { type: 'resume' };
+
+export interface BackendReport {
+  name: BackendName;
+  /** WebGPU adapter description, when WebGPU runs. */
+  adapter?: string;
+  /** Plain words when the preferred backend was not available, e.g. "WebGPU is not available in this browser: training on WebGL, slower". */
+  fallback?: string;
+}
+
+export type WorkerStatus = 'loading' | 'ready' | 'running' | 'paused' | 'error';
+
+/** Why training stopped on its own. */
+export type FailureKind = 'crash' | 'device_lost' | 'nan' | 'load';
+
+export interface SettingChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+  /** The first step that runs with the new value. */
+  step: number;
+}
+
+export type FromWorker =
+  | { type: 'backend'; backend: BackendReport }
+  | { type: 'status'; status: WorkerStatus; message?: string }
+  /** A completed RL step. */
+  | { type: 'step'; report: StepReport }
+  | { type: 'evaluation'; step: number; evaluation: Evaluation }
+  /** Live settings accepted: which fields changed, from what to what, from which step. */
+  | { type: 'settingsApplied'; changes: SettingChange[] }
+  /** Training stopped: what happened, and the last step whose weights are kept. */
+  | { type: 'failure'; kind: FailureKind; message: string; lastGoodStep: number };
