@@ -1,0 +1,406 @@
+// Training curves as small multiples, x = step. Live data: no animation, and rows are rebuilt only
+// when a step, an evaluation or a live change arrives. A live change never resets a chart; it
+// marks every chart with a vertical line at the first step that ran with the new value.
+
+import { memo, useDeferredValue, useEffect, useMemo, useState } from 'react';
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { Evaluation } from '../../core/evaluate';
+import type { StepReport } from '../../core/trainer';
+import type { SettingChange } from '../../worker/protocol';
+import { useWorkbench } from '../store';
+
+/** Most points drawn per series; longer runs are strided (the latest step is always drawn). */
+const MAX_POINTS = 500;
+const CHART_HEIGHT = 190;
+
+/** One x position: metric name -> value; null where the step has no such value (a gap). */
+type CurveRow = { step: number } & Record<string, number | null>;
+
+type Axis = 'left' | 'right';
+
+interface SeriesSpec {
+  /** Metric name of the step report, or a held-out key (HELD_OUT). */
+  key: string;
+  /** Legend and tooltip name. */
+  name: string;
+  color: string;
+  axis?: Axis;
+  /** Sparse series (held-out evaluations): dots joined across the steps between them. */
+  sparse?: boolean;
+  dashed?: boolean;
+}
+
+interface ChartSpec {
+  id: string;
+  title: string;
+  series: SeriesSpec[];
+  format: (value: number) => string;
+  domain?: [number, number];
+  /** Second y axis (right), for series with `axis: 'right'`. */
+  right?: { format: (value: number) => string; domain?: [number, number] };
+}
+
+// Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+const BLUE = '#0072b2';
+const ORANGE = '#e69f00';
+const GREEN = '#009e73';
+const VERMILLION = '#d55e00';
+const PURPLE = '#cc79a7';
+const SKY = '#56b4e9';
+const GREY = '#555555';
+
+const percent = (value: number) => `${(100 * value).toFixed(0)}%`;
+const twoDecimals = (value: number) => value.toFixed(2);
+const significant = (value: number) => (value === 0 ? '0' : Math.abs(value) < 1e-3 ? value.toExponential(1) : value.toPrecision(2));
+const perSecond = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0));
+
+/** Held-out evaluation values, stored in the rows beside the step metrics. */
+const HELD_OUT = {
+  sampled: 'held_out/sampled_accuracy',
+  greedy: 'held_out/greedy_accuracy',
+  passAtK: 'held_out/pass_at_k',
+} as const;
+
+const CHARTS: ChartSpec[] = [
+  {
+    id: 'reward',
+    title: 'Reward and accuracy',
+    format: percent,
+    domain: [0, 1],
+    series: [
+      // Rewards are binary here, so the mean reward is the training accuracy.
+      { key: 'reward/mean', name: 'training reward (accuracy)', color: BLUE },
+      { key: HELD_OUT.sampled, name: 'held-out sampled accuracy', color: VERMILLION, sparse: true },
+      { key: HELD_OUT.greedy, name: 'held-out greedy accuracy', color: GREEN, sparse: true, dashed: true },
+      { key: HELD_OUT.passAtK, name: 'held-out pass@k', color: PURPLE, sparse: true, dashed: true },
+    ],
+  },
+  {
+    id: 'entropy',
+    title: 'Entropy (nats per token)',
+    format: twoDecimals,
+    series: [
+      { key: 'entropy/mean', name: 'all policy tokens', color: BLUE },
+      { key: 'entropy/post_tool_mean', name: 'post-tool tokens', color: ORANGE },
+    ],
+  },
+  {
+    id: 'filter',
+    title: 'Kept and discarded trajectories',
+    format: percent,
+    domain: [0, 1],
+    series: [
+      { key: 'filter/kept_trajectories', name: 'kept', color: GREEN },
+      { key: 'filter/group_all_correct', name: 'group all correct', color: SKY },
+      { key: 'filter/group_all_wrong', name: 'group all wrong', color: PURPLE },
+      { key: 'filter/all_tools_failed', name: 'all tool calls failed', color: VERMILLION },
+    ],
+  },
+  {
+    id: 'tools',
+    title: 'Tool calls and failures',
+    format: percent,
+    domain: [0, 1],
+    series: [
+      { key: 'tools/call_frequency', name: 'trajectories with a call', color: BLUE },
+      { key: 'tools/failure_frequency', name: 'calls failed', color: VERMILLION },
+      { key: 'tools/failure_environment', name: 'calls failed by the environment', color: ORANGE, dashed: true },
+    ],
+  },
+  {
+    id: 'loss',
+    title: 'Loss, clip fraction, approximate KL',
+    format: significant,
+    // Skipped steps (no group survived the filter) have no loss: they show as gaps.
+    series: [
+      { key: 'loss/policy', name: 'policy loss', color: BLUE },
+      { key: 'approx_kl', name: 'approx. KL', color: PURPLE },
+      { key: 'pg_clipfrac', name: 'clip fraction (right)', color: ORANGE, axis: 'right' },
+    ],
+    right: { format: percent },
+  },
+  {
+    id: 'throughput',
+    title: 'Throughput (tokens/s)',
+    format: perSecond,
+    series: [
+      { key: 'perf/sampled_tokens_per_s', name: 'sampled', color: BLUE },
+      { key: 'perf/trained_tokens_per_s', name: 'trained', color: GREEN },
+    ],
+  },
+];
+
+const CHARTED_METRICS = [...new Set(CHARTS.flatMap((chart) => chart.series.map((series) => series.key)))].filter(
+  (key) => !Object.values<string>(HELD_OUT).includes(key),
+);
+
+/** Indices 0, stride, 2*stride, ... of n items, at most about `max`, and always the last one. */
+export function strideIndices(n: number, max: number): number[] {
+  if (n <= 0) return [];
+  const stride = Math.max(1, Math.ceil(n / max));
+  const indices: number[] = [];
+  for (let i = 0; i < n; i += stride) indices.push(i);
+  if (indices[indices.length - 1] !== n - 1) indices.push(n - 1);
+  return indices;
+}
+
+function finiteOrNull(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) ? value : null;
+}
+
+function rowOf(report: StepReport): CurveRow {
+  const row: CurveRow = { step: report.step };
+  for (const key of CHARTED_METRICS) row[key] = finiteOrNull(report.metrics[key]);
+  return row;
+}
+
+/** The report of `step`; reports are consecutive steps, so look there first. */
+function reportAt(reports: StepReport[], step: number): StepReport | undefined {
+  const guess = reports[step - (reports[0]?.step ?? 0)];
+  return guess?.step === step ? guess : reports.find((report) => report.step === step);
+}
+
+/** Strided step rows, plus a row at every evaluation so no held-out point is dropped. */
+function curveRows(reports: StepReport[], evaluations: { step: number; evaluation: Evaluation }[]): CurveRow[] {
+  const rows = new Map<number, CurveRow>();
+  for (const i of strideIndices(reports.length, MAX_POINTS)) rows.set(reports[i].step, rowOf(reports[i]));
+  for (const { step, evaluation } of evaluations) {
+    let row = rows.get(step);
+    if (!row) {
+      const report = reportAt(reports, step);
+      row = report ? rowOf(report) : { step };
+      rows.set(step, row);
+    }
+    row[HELD_OUT.sampled] = evaluation.sampledAccuracy;
+    row[HELD_OUT.greedy] = evaluation.greedyAccuracy;
+    row[HELD_OUT.passAtK] = evaluation.passAtK;
+  }
+  return [...rows.values()].sort((a, b) => a.step - b.step);
+}
+
+/** A changed value as a person reads it: numbers to 4 significant digits, flags as on/off. */
+function formatSettingValue(value: unknown): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value === 0) return String(value);
+    // Learning rates read better as 3e-4 than 0.0003.
+    if (Math.abs(value) < 1e-3) return value.toExponential(3).replace(/\.?0+e/, 'e');
+    return String(Number(value.toPrecision(4)));
+  }
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  if (value === null || value === undefined) return 'none';
+  if (typeof value === 'string') return value;
+  const json = JSON.stringify(value);
+  return json.length > 24 ? `${json.slice(0, 23)}…` : json;
+}
+
+/** Short names for the chart marks, where a field's own name is long. */
+const SHORT_FIELDS: Record<string, string> = {
+  learningRate: 'lr',
+  temperature: 'temp',
+  entropyCoef: 'entropy reg',
+  klCoef: 'kl coef',
+  gradClip: 'grad clip',
+  clipLow: 'clip low',
+  clipHigh: 'clip high',
+  dualClip: 'dual clip',
+  flakyProbability: 'flaky',
+  afterSuccessOnly: 'after success',
+  groupFilter: 'group filter',
+  toolFailFilter: 'tool-fail filter',
+};
+
+/** "shape.bonus.coef" -> "coef": the last part names the knob. */
+function shortField(field: string): string {
+  const last = field.split('.').at(-1) ?? field;
+  return SHORT_FIELDS[last] ?? last;
+}
+
+export function changeLabel(change: SettingChange): string {
+  const field = shortField(change.field);
+  // A null post-tool window means the whole turn after a tool result.
+  const value = (v: unknown) => (field === 'window' && v === null ? 'whole turn' : formatSettingValue(v));
+  return `${field} ${value(change.from)} → ${value(change.to)}`;
+}
+
+interface ChangeMark {
+  step: number;
+  label: string;
+}
+
+/** Rows of label text beside the marks, so the labels of nearby marks do not overprint. */
+const LABEL_LANES = 3;
+
+/**
+ * The label of a change mark: beside the line, on the left of it in the right part of the chart
+ * (so it is not cut off), one of LABEL_LANES rows down.
+ */
+function markLabel(text: string, lane: number, leftOfLine: boolean) {
+  return function MarkLabel({ viewBox }: { viewBox?: unknown }) {
+    const box = viewBox as { x?: number; y?: number } | undefined;
+    if (box?.x === undefined || box.y === undefined) return <></>;
+    return (
+      <text
+        className="curve-mark-label"
+        x={box.x + (leftOfLine ? -3 : 3)}
+        y={box.y + 9 + 11 * lane}
+        textAnchor={leftOfLine ? 'end' : 'start'}
+        fontSize={10}
+        fill="#333"
+      >
+        {text}
+      </text>
+    );
+  };
+}
+
+/** One mark per step; changes applied at the same step share it. */
+function changeMarks(changes: SettingChange[]): ChangeMark[] {
+  const byStep = new Map<number, string[]>();
+  for (const change of changes) byStep.set(change.step, [...(byStep.get(change.step) ?? []), changeLabel(change)]);
+  return [...byStep].sort(([a], [b]) => a - b).map(([step, labels]) => ({ step, label: labels.join(', ') }));
+}
+
+interface CurveChartProps {
+  spec: ChartSpec;
+  rows: CurveRow[];
+  marks: ChangeMark[];
+  /** Step the timeline shows when it does not follow live; marked on every chart. */
+  viewedStep: number | null;
+}
+
+const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: CurveChartProps) {
+  const headingId = `curve-${spec.id}`;
+  const twoAxes = spec.right !== undefined;
+  const firstStep = Math.min(rows[0]?.step ?? 0, marks[0]?.step ?? Infinity);
+  const lastStep = Math.max(rows.at(-1)?.step ?? 0, marks.at(-1)?.step ?? -Infinity);
+  // Held-out series appear once there is a value to show (greedy accuracy may never be measured).
+  const series = useMemo(
+    () => spec.series.filter((s) => !s.sparse || rows.some((row) => row[s.key] !== null && row[s.key] !== undefined)),
+    [spec, rows],
+  );
+  const formatTooltip = (value: unknown, _name: unknown, item: { dataKey?: unknown }) => {
+    if (typeof value !== 'number') return String(value);
+    const shown = spec.series.find((s) => s.key === item.dataKey);
+    return shown?.axis === 'right' && spec.right ? spec.right.format(value) : spec.format(value);
+  };
+  return (
+    <figure className="curve" aria-labelledby={headingId}>
+      <h3 id={headingId}>{spec.title}</h3>
+      <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={{ width: 360, height: CHART_HEIGHT }}>
+        <LineChart data={rows} margin={{ top: 14, right: twoAxes ? 4 : 12, bottom: 0, left: 0 }}>
+          <CartesianGrid stroke="#e4e4e4" vertical={false} />
+          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} />
+          <YAxis yAxisId="left" width={44} domain={spec.domain ?? ['auto', 'auto']} tickFormatter={spec.format} tick={{ fontSize: 11 }} />
+          {spec.right && (
+            <YAxis
+              yAxisId="right"
+              orientation="right"
+              width={40}
+              domain={spec.right.domain ?? [0, 'auto']}
+              tickFormatter={spec.right.format}
+              tick={{ fontSize: 11 }}
+            />
+          )}
+          <Tooltip isAnimationActive={false} labelFormatter={(step) => `step ${step}`} formatter={formatTooltip} />
+          <Legend wrapperStyle={{ fontSize: 11 }} iconSize={10} itemSorter={null} />
+          {series.map((line) => (
+            <Line
+              key={line.key}
+              yAxisId={line.axis ?? 'left'}
+              dataKey={line.key}
+              name={line.name}
+              stroke={line.color}
+              strokeWidth={1.5}
+              strokeDasharray={line.dashed ? '4 3' : undefined}
+              dot={line.sparse ? { r: 3, fill: line.color } : false}
+              connectNulls={line.sparse === true}
+              isAnimationActive={false}
+              type="linear"
+            />
+          ))}
+          {marks.map((mark, i) => (
+            <ReferenceLine
+              key={mark.step}
+              yAxisId="left"
+              x={mark.step}
+              ifOverflow="extendDomain"
+              stroke={GREY}
+              strokeDasharray="3 3"
+              label={markLabel(mark.label, i % LABEL_LANES, mark.step > firstStep + 0.55 * (lastStep - firstStep))}
+            />
+          ))}
+          {viewedStep !== null && (
+            <ReferenceLine yAxisId="left" x={viewedStep} ifOverflow="discard" stroke="#999" strokeWidth={6} strokeOpacity={0.25} />
+          )}
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+});
+
+/** Milliseconds between two charts taking a new step's rows. */
+const STAGGER_MS = 30;
+
+/**
+ * A chart that takes new rows `index` x STAGGER_MS after they arrive: redrawing six recharts
+ * charts at once is one long main-thread task (150-250 ms on a slow machine), six staggered
+ * redraws are short ones, and the page stays responsive while training streams steps in.
+ */
+function StaggeredChart(props: CurveChartProps & { index: number }) {
+  const { index, rows, ...rest } = props;
+  const [shownRows, setShownRows] = useState(rows);
+  useEffect(() => {
+    const timer = setTimeout(() => setShownRows(rows), index * STAGGER_MS);
+    return () => clearTimeout(timer);
+  }, [rows, index]);
+  return <CurveChart rows={shownRows} {...rest} />;
+}
+
+export function Curves() {
+  // Deferred, like the inspector: redrawing six charts each step must not block the page.
+  const reports = useDeferredValue(useWorkbench((state) => state.reports));
+  const evaluations = useDeferredValue(useWorkbench((state) => state.evaluations));
+  const changes = useDeferredValue(useWorkbench((state) => state.changes));
+  const selectedStep = useWorkbench((state) => state.selectedStep);
+
+  // The store replaces these arrays only when a step, an evaluation or a change arrives (or on
+  // reset), so selecting steps or trajectories never rebuilds the rows.
+  const rows = useMemo(() => curveRows(reports, evaluations), [reports, evaluations]);
+  const marks = useMemo(() => changeMarks(changes), [changes]);
+
+  return (
+    <section className="panel curves" data-testid="curves" aria-labelledby="curves-heading">
+      <h2 id="curves-heading">Curves</h2>
+      {rows.length === 0 ? (
+        <p className="muted">Curves appear after the first step.</p>
+      ) : (
+        <>
+          <div className="curves-grid">
+            {CHARTS.map((spec, index) => (
+              <StaggeredChart key={spec.id} index={index} spec={spec} rows={rows} marks={marks} viewedStep={selectedStep} />
+            ))}
+          </div>
+          {marks.length > 0 && (
+            <ul className="curves-marks" aria-label="Live changes">
+              {marks.map((mark) => (
+                <li key={mark.step}>
+                  step {mark.step}: {mark.label}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,133 @@
+// The page header: which backend runs (and the WebGPU adapter), a fallback in plain words, the
+// backend switcher, the step counter, the worker's status, the last step's speed, and a failure
+// with the way back.
+
+import type { BackendName } from '../../core/backend';
+import type { BackendChoice, FailureKind, WorkerStatus } from '../../worker/protocol';
+import { useWorkbench } from '../store';
+import './panels.css';
+
+const BACKEND_LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU', wasm: 'WASM' };
+
+const BACKEND_OPTIONS: { value: BackendChoice; label: string }[] = [
+  { value: 'auto', label: 'auto (best available)' },
+  { value: 'webgpu', label: 'WebGPU' },
+  { value: 'webgl', label: 'WebGL' },
+  { value: 'cpu', label: 'CPU' },
+  { value: 'wasm', label: 'WASM' },
+];
+
+const STATUS_WORDS: Record<WorkerStatus, string> = {
+  loading: 'loading',
+  ready: 'ready',
+  running: 'training',
+  paused: 'paused',
+  error: 'error',
+};
+
+const FAILURE_WORDS: Record<FailureKind, string> = {
+  crash: 'Training crashed',
+  device_lost: 'The GPU device was lost',
+  nan: 'The loss became NaN',
+  load: 'Loading failed',
+};
+
+/** Seconds with precision that matches their noise: 0.42 s, 1.8 s, 12 s. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 1) return `${seconds.toFixed(2)} s`;
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  return `${Math.round(seconds)} s`;
+}
+
+/** A rate per second, thousands as k: 840, 6.1k, 23k. */
+export function formatRate(perSecond: number): string {
+  if (perSecond < 1000) return `${Math.round(perSecond)}`;
+  if (perSecond < 10_000) return `${(perSecond / 1000).toFixed(1)}k`;
+  return `${Math.round(perSecond / 1000)}k`;
+}
+
+export function Header() {
+  const backend = useWorkbench((state) => state.backend);
+  const backendChoice = useWorkbench((state) => state.backendChoice);
+  const status = useWorkbench((state) => state.status);
+  const statusMessage = useWorkbench((state) => state.statusMessage);
+  const failure = useWorkbench((state) => state.failure);
+  const last = useWorkbench((state) => state.reports.at(-1));
+  const setBackendChoice = useWorkbench((state) => state.setBackendChoice);
+  const reset = useWorkbench((state) => state.reset);
+  const resume = useWorkbench((state) => state.resume);
+
+  const stepSeconds = last?.metrics['time/step_s'];
+  const tokensPerSecond = last?.metrics['perf/sampled_tokens_per_s'];
+
+  return (
+    <header className="wb-header">
+      <div className="wb-header-row">
+        <h1 className="wb-title">TAO-RL Workbench</h1>
+        <span className="wb-backend" title="Backend the training worker runs on">
+          {backend ? [BACKEND_LABELS[backend.name], backend.adapter].filter(Boolean).join(' · ') : 'starting a backend…'}
+        </span>
+        <label className="wb-switch">
+          Backend{' '}
+          <select
+            value={backendChoice}
+            onChange={(event) => {
+              setBackendChoice(event.target.value as BackendChoice);
+              reset();
+            }}
+          >
+            {BACKEND_OPTIONS.map((option) => (
+              <option key={option.value} value={option.value}>
+                {option.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="wb-stat">
+          <span className="wb-stat-name">Step</span>{' '}
+          <span className="wb-stat-value" aria-label="Step">
+            {last?.step ?? 0}
+          </span>
+        </span>
+        {stepSeconds !== undefined && (
+          <span className="wb-stat" title="Wall time of the last step">
+            <span className="wb-stat-value">{formatSeconds(stepSeconds)}</span>/step
+          </span>
+        )}
+        {tokensPerSecond !== undefined && (
+          <span className="wb-stat" title="Tokens the policy sampled per second of the last step's rollouts">
+            <span className="wb-stat-value">{formatRate(tokensPerSecond)}</span> tok/s
+          </span>
+        )}
+        <span className={`wb-status wb-status-${status}`}>
+          <span className="wb-status-dot" aria-hidden="true" />
+          <span role="status">{STATUS_WORDS[status]}</span>
+          {statusMessage && status !== 'error' && <span className="wb-status-message">{statusMessage}</span>}
+        </span>
+      </div>
+
+      {backend?.fallback && (
+        <p className="wb-fallback" role="note">
+          {backend.fallback}
+        </p>
+      )}
+
+      {status === 'error' && (
+        <div className="wb-failure" role="alert">
+          <span>
+            <strong>{failure ? FAILURE_WORDS[failure.kind] : 'Training stopped'}</strong>
+            {': '}
+            {(failure?.message ?? statusMessage ?? 'no message from the worker').replace(/\.$/, '')}
+            {failure &&
+              (failure.lastGoodStep > 0
+                ? `. The weights of step ${failure.lastGoodStep} are kept.`
+                : '. The starting weights are kept.')}
+          </span>
+          <button type="button" onClick={resume}>
+            Resume
+          </button>
+        </div>
+      )}
+    </header>
+  );
+}

@@ -1,0 +1,349 @@
+// Rollout inspector: the shown step's trajectories grouped by prompt, each token coloured by its
+// entropy, tool calls and results set apart, and what the dual filter did to each trajectory.
+// Rollout text is data: it is only ever rendered as React text children.
+
+import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactElement } from 'react';
+import type { ToolCallRecord } from '../../core/environment';
+import type { DiscardReason } from '../../core/tao/types';
+import type { StepReport, TrajectoryReport } from '../../core/trainer';
+import { EntropyLegend, entropyColor, entropyTextColor, TOOL_RESULT_STYLE } from '../entropyColor';
+import { shownReport, useWorkbench } from '../store';
+
+/** The dual filter's reasons in words (ALGORITHM.md section 2). */
+export const DISCARD_WORDS: Record<DiscardReason, string> = {
+  all_tools_failed: 'all tool calls failed',
+  group_all_correct: 'group all correct',
+  group_all_wrong: 'group all wrong',
+};
+
+const REASONS: readonly DiscardReason[] = ['all_tools_failed', 'group_all_correct', 'group_all_wrong'];
+
+export function isGroupReason(reason: DiscardReason | null): boolean {
+  return reason === 'group_all_correct' || reason === 'group_all_wrong';
+}
+
+/** A binary reward above 0 is a correct answer. */
+export function passed(trajectory: Pick<TrajectoryReport, 'reward'>): boolean {
+  return trajectory.reward > 0;
+}
+
+/** Signed, two decimals, with a real minus sign: "+0.93", "−1.06". */
+export function formatAdvantage(advantage: number): string {
+  const text = Math.abs(advantage).toFixed(2);
+  if (text === '0.00') return '0.00';
+  return `${advantage < 0 ? '−' : '+'}${text}`;
+}
+
+/** Whose failure a failed call was, in words. */
+export function failureCauseWords(call: ToolCallRecord): string | null {
+  if (call.cause === 'environment') return "the environment's failure";
+  if (call.cause === 'policy') return call.error === 'syntax' ? "the policy's malformed call" : "the policy's own failure";
+  return null;
+}
+
+/** "expr → value ✓", or "expr → ERR ✗ (syntax: message; the policy's malformed call)". */
+export function toolCallText(call: ToolCallRecord): string {
+  if (call.ok) return `${call.expression} → ${call.value ?? ''} ✓`;
+  const what = [call.error, call.message].filter(Boolean).join(': ');
+  const detail = [what, failureCauseWords(call)].filter(Boolean).join('; ');
+  return `${call.expression} → ERR ✗${detail ? ` (${detail})` : ''}`;
+}
+
+/** How much the update used this trajectory. */
+export function trainedText(trajectory: Pick<TrajectoryReport, 'kept' | 'trainedCopies' | 'tokens'>): string {
+  const weights = trajectory.tokens.lossWeight.filter((w) => w > 0);
+  if (trajectory.trainedCopies === 0 || weights.length === 0) {
+    return trajectory.kept ? 'not trained (surplus)' : 'not trained';
+  }
+  const copies = trajectory.trainedCopies > 1 ? `trained ×${trajectory.trainedCopies}` : 'trained';
+  const weight = Math.max(...weights);
+  return weight < 1 ? `${copies} at weight ${weight.toFixed(2)}` : copies;
+}
+
+export interface GroupView {
+  /** Group index in the step's generated batch. */
+  group: number;
+  prompt: string;
+  expected: string;
+  /** Indices into report.trajectories, in generation order. */
+  indices: number[];
+  passed: number;
+  /** The group filter's reason, shared by every member; null when the group was kept. */
+  reason: DiscardReason | null;
+}
+
+/** The step's trajectories grouped by prompt, in the order groups were generated. */
+export function groupsOf(report: StepReport): GroupView[] {
+  const byGroup = new Map<number, GroupView>();
+  report.trajectories.forEach((trajectory, index) => {
+    let view = byGroup.get(trajectory.group);
+    if (!view) {
+      view = { group: trajectory.group, prompt: trajectory.prompt, expected: trajectory.expected, indices: [], passed: 0, reason: null };
+      byGroup.set(trajectory.group, view);
+    }
+    view.indices.push(index);
+    if (passed(trajectory)) view.passed += 1;
+    if (isGroupReason(trajectory.reason)) view.reason = trajectory.reason;
+  });
+  return [...byGroup.values()];
+}
+
+/** Kept trajectories and discards by reason, over the whole generated batch. */
+export function filterCounts(report: StepReport): { kept: number } & Record<DiscardReason, number> {
+  const counts = { kept: 0, all_tools_failed: 0, group_all_correct: 0, group_all_wrong: 0 };
+  for (const trajectory of report.trajectories) {
+    if (trajectory.reason === null) counts.kept += 1;
+    else counts[trajectory.reason] += 1;
+  }
+  return counts;
+}
+
+/** "Group 3, trajectory 2: reward 0, discarded: all tool calls failed" (1-based numbers). */
+export function trajectoryLabel(trajectory: TrajectoryReport, positionInGroup: number, groupNumber: number): string {
+  const discard = trajectory.reason ? `, discarded: ${DISCARD_WORDS[trajectory.reason]}` : '';
+  return `Group ${groupNumber}, trajectory ${positionInGroup}: reward ${trajectory.reward}${discard}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+
+// Static rules in one hoisted stylesheet (React 19 dedupes it by href): each policy token then
+// carries only its two entropy colours inline, which keeps 128 x 40 tokens cheap to render.
+const TOKEN_CSS = `
+.tao-tokens { font-family: ui-monospace, monospace; font-size: 12px; line-height: 18px; word-break: break-all; }
+.tao-tokens > span { white-space: pre; border-radius: 2px; padding: 0 1px; }
+.tao-tokens > span[data-kind="tool"] { background: ${TOOL_RESULT_STYLE.background}; color: ${TOOL_RESULT_STYLE.color}; outline: ${TOOL_RESULT_STYLE.outline}; outline-offset: ${TOOL_RESULT_STYLE.outlineOffset}px; font-style: ${TOOL_RESULT_STYLE.fontStyle}; }
+`;
+
+/** The token stylesheet; render it in every panel that shows TokenText. */
+export function TokenStyles(): ReactElement {
+  return (
+    <style href="tao-tokens" precedence="default">
+      {TOKEN_CSS}
+    </style>
+  );
+}
+
+/** One trajectory's tokens: policy tokens on the entropy scale, prompt plain, tool results set apart. */
+export const TokenText = memo(function TokenText({ tokens }: { tokens: TrajectoryReport['tokens'] }): ReactElement {
+  return (
+    <span className="tao-tokens">
+      {tokens.text.map((text, t) => {
+        const kind = tokens.kind[t];
+        if (kind === 'policy') {
+          const entropy = tokens.entropy[t];
+          return (
+            <span
+              key={t}
+              data-kind="policy"
+              title={`${text} · entropy ${entropy.toFixed(2)} nats`}
+              style={{ background: entropyColor(entropy), color: entropyTextColor(entropy) }}
+            >
+              {text}
+            </span>
+          );
+        }
+        return (
+          <span key={t} data-kind={kind} title={kind === 'tool' ? `${text} · tool result, not sampled` : `${text} · prompt`}>
+            {text}
+          </span>
+        );
+      })}
+    </span>
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Cards
+
+const OK_COLOR = '#1b7f3b';
+const FAIL_COLOR = '#b3261e';
+const HATCH = 'repeating-linear-gradient(45deg, #9a9a9a 0 3px, #e4e4e4 3px 7px)';
+
+function Mark({ ok, children }: { ok: boolean; children: string }): ReactElement {
+  return <span style={{ color: ok ? OK_COLOR : FAIL_COLOR, fontWeight: 600 }}>{children}</span>;
+}
+
+interface CardProps {
+  trajectory: TrajectoryReport;
+  /** Index into report.trajectories. */
+  index: number;
+  positionInGroup: number;
+  groupNumber: number;
+  selected: boolean;
+  onSelect: (index: number) => void;
+}
+
+/** One trajectory; memoised so a selection change re-renders two cards, not the batch. */
+const TrajectoryCard = memo(function TrajectoryCard({ trajectory, index, positionInGroup, groupNumber, selected, onSelect }: CardProps) {
+  const discarded = trajectory.reason !== null;
+  const correct = passed(trajectory);
+  const card = useRef<HTMLElement>(null);
+  // A selection made from the keyboard (j/k) brings its card into view.
+  useEffect(() => {
+    if (selected) card.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [selected]);
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      onSelect(index);
+    }
+  };
+  return (
+    <article
+      ref={card}
+      aria-label={trajectoryLabel(trajectory, positionInGroup, groupNumber)}
+      data-trajectory-index={index}
+      aria-current={selected ? 'true' : undefined}
+      data-discarded={discarded ? 'true' : undefined}
+      tabIndex={0}
+      onClick={() => onSelect(index)}
+      onKeyDown={onKeyDown}
+      style={{
+        // A discarded card keeps its content but sits inside a hatched frame (UI.md conventions).
+        padding: discarded ? 4 : 1,
+        background: discarded ? HATCH : '#c9c9c9',
+        outline: selected ? '3px solid #1f5fbf' : undefined,
+        outlineOffset: 1,
+        borderRadius: 4,
+        margin: '4px 0',
+        cursor: 'pointer',
+        // Off-screen cards skip layout and paint: a step has up to 128 of them.
+        contentVisibility: 'auto',
+        containIntrinsicSize: 'auto 80px',
+      }}
+    >
+      <div style={{ background: discarded ? '#eeeeee' : '#ffffff', padding: '4px 6px', borderRadius: 3 }}>
+        <div style={{ display: 'flex', flexWrap: 'wrap', gap: '0 12px', fontSize: 13, alignItems: 'baseline' }}>
+          <strong>#{positionInGroup}</strong>
+          <Mark ok={correct}>{`reward ${trajectory.reward} ${correct ? '✓' : '✗'}`}</Mark>
+          <span title="GRPO advantage before shaping">A={formatAdvantage(trajectory.advantage)}</span>
+          <span>answer {trajectory.answer ?? '(none)'}</span>
+          <span style={{ color: '#555' }}>{trainedText(trajectory)}</span>
+          {trajectory.reason && !isGroupReason(trajectory.reason) && (
+            <span style={{ color: FAIL_COLOR, fontWeight: 600 }}>discarded: {DISCARD_WORDS[trajectory.reason]}</span>
+          )}
+        </div>
+        <div style={{ opacity: discarded ? 0.6 : 1, filter: discarded ? 'grayscale(60%)' : undefined, margin: '2px 0' }}>
+          <TokenText tokens={trajectory.tokens} />
+        </div>
+        {trajectory.toolCalls.length > 0 && (
+          <ul aria-label="tool calls" style={{ margin: 0, paddingLeft: 18, fontSize: 12 }}>
+            {trajectory.toolCalls.map((call, c) => (
+              <li key={c} style={{ color: call.ok ? OK_COLOR : FAIL_COLOR }}>
+                <code>{toolCallText(call)}</code>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </article>
+  );
+});
+
+function GroupSection({ view, report, selected, onSelect }: { view: GroupView; report: StepReport; selected: number | null; onSelect: (index: number) => void }) {
+  const groupNumber = view.group + 1;
+  const rate = `${view.passed}/${view.indices.length}`;
+  return (
+    <section
+      aria-label={`Group ${groupNumber}: pass ${rate}${view.reason ? `, discarded: ${DISCARD_WORDS[view.reason]}` : ''}`}
+      style={{ margin: '8px 0' }}
+    >
+      <h3 style={{ fontSize: 14, margin: '4px 0', display: 'flex', flexWrap: 'wrap', gap: '0 12px', alignItems: 'baseline' }}>
+        <span>Group {groupNumber}</span>
+        <code>“{view.prompt}”</code>
+        <span style={{ fontWeight: 400 }}>expected {view.expected}</span>
+        <span style={{ fontWeight: 400 }}>
+          pass <span data-testid="pass-rate">{rate}</span>
+        </span>
+        {view.reason && (
+          <span style={{ fontWeight: 600, color: FAIL_COLOR, padding: '0 4px', background: HATCH }}>
+            <span style={{ background: '#fff', padding: '0 4px' }}>{DISCARD_WORDS[view.reason]}: not trained</span>
+          </span>
+        )}
+      </h3>
+      {view.indices.map((index, k) => (
+        <TrajectoryCard
+          key={index}
+          trajectory={report.trajectories[index]}
+          index={index}
+          positionInGroup={k + 1}
+          groupNumber={groupNumber}
+          selected={selected === index}
+          onSelect={onSelect}
+        />
+      ))}
+    </section>
+  );
+}
+
+/** The settings a step ran with, so a live change is visible on the first step that used it. */
+export function settingsText(report: StepReport): string {
+  const { shape, learningRate, temperature, entropyCoef } = report.settings;
+  const bonus = shape.bonus.mode === 'off' ? 'bonus off' : `${shape.bonus.mode} bonus, coef ${shape.bonus.coef}, ${shape.bonus.scope === 'all' ? 'all tokens' : 'post-tool'}`;
+  return `trained with: ${bonus} · lr ${learningRate} · temperature ${temperature}${entropyCoef > 0 ? ` · entropy reg. ${entropyCoef}` : ''}`;
+}
+
+/** Groups added to the page per animation frame: each commit stays a few milliseconds long. */
+const GROUPS_PER_FRAME = 2;
+
+/**
+ * How many groups to render: a new step starts with a few and adds more each frame, so a step's
+ * thousands of token spans never land in one long main-thread task. The selected trajectory's
+ * group is always included.
+ */
+function useProgressiveCount(groups: GroupView[], selected: number | null): number {
+  const [count, setCount] = useState(GROUPS_PER_FRAME);
+  useEffect(() => setCount(GROUPS_PER_FRAME), [groups]);
+  useEffect(() => {
+    if (count >= groups.length) return;
+    const frame = requestAnimationFrame(() => setCount((c) => c + GROUPS_PER_FRAME));
+    return () => cancelAnimationFrame(frame);
+  }, [count, groups]);
+  const selectedGroup = selected === null ? -1 : groups.findIndex((view) => view.indices.includes(selected));
+  return Math.max(count, selectedGroup + 1);
+}
+
+export function Inspector(): ReactElement {
+  // Deferred: a new step's thousands of token spans render in interruptible slices, so live
+  // training never blocks the page (useSyncExternalStore updates alone would render at once).
+  const report = useDeferredValue(useWorkbench(shownReport));
+  const selected = useWorkbench((state) => state.selectedTrajectory);
+  const selectTrajectory = useWorkbench((state) => state.selectTrajectory);
+  const groups = useMemo(() => (report ? groupsOf(report) : []), [report]);
+  const counts = useMemo(() => (report ? filterCounts(report) : null), [report]);
+  const shownGroups = useProgressiveCount(groups, selected);
+
+  if (!report) {
+    return (
+      <section aria-label="Rollouts">
+        <h2 style={{ fontSize: 16 }}>Rollouts</h2>
+        <p>No step yet: start the run or take one step.</p>
+      </section>
+    );
+  }
+  return (
+    <section aria-label={`Rollouts (step ${report.step})`}>
+      <TokenStyles />
+      <header style={{ display: 'flex', flexWrap: 'wrap', gap: '4px 16px', alignItems: 'baseline' }}>
+        <h2 style={{ fontSize: 16, margin: 0 }}>Rollouts (step {report.step})</h2>
+        {counts && report.trajectories.length > 0 && (
+          <p aria-label="filter summary" style={{ margin: 0, fontSize: 13 }}>
+            filter: kept {counts.kept}
+            {REASONS.map((reason) => ` · ${DISCARD_WORDS[reason]} ${counts[reason]}`).join('')}
+            {report.skipped ? ' · step skipped: no group survived, no update' : ''}
+          </p>
+        )}
+        <p aria-label="step settings" style={{ margin: 0, fontSize: 13 }}>
+          {settingsText(report)}
+        </p>
+        <EntropyLegend />
+      </header>
+      {report.trajectories.length === 0 ? (
+        <p>The rollouts of step {report.step} are no longer kept; only the most recent steps keep them.</p>
+      ) : (
+        groups.slice(0, shownGroups).map((view) => <GroupSection key={view.group} view={view} report={report} selected={selected} onSelect={selectTrajectory} />)
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,72 @@
+// The training worker: tfjs and the trainer run here, never on the page's thread, so the page
+// stays responsive however long a step takes. Commands and reports follow protocol.ts; the run
+// itself is a TrainingSession.
+
+import { useBackend } from '../core/backend';
+import type { CheckpointManifest } from '../core/checkpoint';
+import type { ModelScale } from '../core/model/config';
+import type { FromWorker, ToWorker } from './protocol';
+import { startPreferredBackend, TrainingSession, type Checkpoint } from './session';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+/** The bundled warm-start checkpoint of a scale: public/models/<scale>.json and .bin. */
+async function loadBundledCheckpoint(scale: ModelScale): Promise<Checkpoint> {
+  const base = new URL(`${import.meta.env.BASE_URL}models/${scale}`, scope.location.href).href;
+  const [manifestResponse, weightsResponse] = await Promise.all([
+    fetchBundled(`${base}.json`, scale),
+    fetchBundled(`${base}.bin`, scale),
+  ]);
+  let manifest: CheckpointManifest;
+  try {
+    manifest = (await manifestResponse.json()) as CheckpointManifest;
+  } catch {
+    throw missingCheckpoint(scale, `models/${scale}.json is not JSON`);
+  }
+  return { manifest, bytes: new Uint8Array(await weightsResponse.arrayBuffer()) };
+}
+
+async function fetchBundled(url: string, scale: ModelScale): Promise<Response> {
+  const file = url.slice(url.lastIndexOf('/models/') + 1);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`could not fetch ${file}: ${(error as Error).message}`);
+  }
+  if (!response.ok) throw missingCheckpoint(scale, `${file}: HTTP ${response.status}`);
+  // Vite's dev and preview servers answer a missing file with the page itself.
+  if ((response.headers.get('content-type') ?? '').includes('text/html')) throw missingCheckpoint(scale, `${file} is not there`);
+  return response;
+}
+
+function missingCheckpoint(scale: ModelScale, why: string): Error {
+  return new Error(`this page has no bundled checkpoint for the ${scale} scale (${why}); choose a scale that ships one, e.g. tiny`);
+}
+
+const session = new TrainingSession({
+  post: (message: FromWorker) => scope.postMessage(message),
+  loadCheckpoint: loadBundledCheckpoint,
+  startBackend: (choice) => startPreferredBackend(choice, (name) => useBackend(name)),
+});
+
+scope.addEventListener('message', (event: MessageEvent<ToWorker>) => {
+  void session.handle(event.data);
+});
+
+// Handled here (preventDefault), so the page's worker.onerror sees only errors the worker could
+// not report itself, such as the script failing to load.
+scope.addEventListener('error', (event: ErrorEvent) => {
+  event.preventDefault();
+  session.reportCrash(`an uncaught error in the training worker: ${event.message || String(event.error)}`);
+});
+
+scope.addEventListener('unhandledrejection', (event: PromiseRejectionEvent) => {
+  event.preventDefault();
+  const reason = event.reason instanceof Error ? event.reason.message : String(event.reason);
+  session.reportCrash(`an unhandled rejection in the training worker: ${reason}`);
+});
+
+scope.addEventListener('messageerror', () => {
+  session.reportCrash('the training worker received a message it could not read');
+});

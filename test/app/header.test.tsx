@@ -1,0 +1,85 @@
+// @vitest-environment jsdom
+// The header against a fake worker: backend, fallback, status, counter, speed, failure, switcher.
+
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { StepReport } from '../../src/core/trainer';
+import { formatRate, formatSeconds, Header } from '../../src/app/panels/Header';
+import { useWorkbench } from '../../src/app/store';
+import type { FromWorker, ToWorker } from '../../src/worker/protocol';
+
+const pristine = useWorkbench.getState();
+let send: ReturnType<typeof vi.fn<(command: ToWorker) => void>>;
+
+beforeEach(() => {
+  send = vi.fn<(command: ToWorker) => void>();
+  useWorkbench.setState({ ...pristine, send }, true);
+});
+
+afterEach(cleanup);
+
+function receive(message: FromWorker): void {
+  act(() => useWorkbench.getState().receive(message));
+}
+
+/** A step report with only what the header reads. */
+function report(step: number, metrics: Record<string, number>): StepReport {
+  const { config } = useWorkbench.getState();
+  return { step, preset: config.preset, seed: config.seed, settings: config, skipped: false, metrics, trajectories: [] };
+}
+
+describe('Header', () => {
+  it('shows the backend, its adapter and a fallback in plain words', () => {
+    render(<Header />);
+    const fallback = 'WebGPU is not available in this browser: training on WebGL, slower';
+    receive({ type: 'backend', backend: { name: 'webgpu', adapter: 'google / swiftshader / SwiftShader driver 5.0.0 (fallback adapter)' } });
+    expect(screen.getByText('WebGPU · google / swiftshader / SwiftShader driver 5.0.0 (fallback adapter)')).toBeTruthy();
+    receive({ type: 'backend', backend: { name: 'webgl', fallback } });
+    expect(screen.getByText('WebGL', { selector: '.wb-backend' })).toBeTruthy();
+    expect(screen.getByText(fallback)).toBeTruthy();
+  });
+
+  it('shows the status in words, the latest step, its time and sampled tokens/s', () => {
+    render(<Header />);
+    expect(screen.getByRole('status').textContent).toBe('loading');
+    expect(screen.getByLabelText('Step').textContent).toBe('0');
+    receive({ type: 'status', status: 'ready' });
+    expect(screen.getByRole('status').textContent).toBe('ready');
+    receive({ type: 'status', status: 'running' });
+    receive({ type: 'step', report: report(1, { 'time/step_s': 2.04, 'perf/sampled_tokens_per_s': 950 }) });
+    receive({ type: 'step', report: report(2, { 'time/step_s': 1.83, 'perf/sampled_tokens_per_s': 6140 }) });
+    expect(screen.getByRole('status').textContent).toBe('training');
+    expect(screen.getByLabelText('Step').textContent).toBe('2');
+    expect(screen.getByText('1.8 s')).toBeTruthy();
+    expect(screen.getByText('6.1k')).toBeTruthy();
+    // The Step button of the controls stays the only button of that name.
+    expect(screen.queryByRole('button', { name: 'Step' })).toBeNull();
+  });
+
+  it('announces a failure with the kept step and resumes', () => {
+    render(<Header />);
+    receive({ type: 'failure', kind: 'nan', message: 'loss is NaN at step 13', lastGoodStep: 12 });
+    expect(screen.getByRole('status').textContent).toBe('error');
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toContain('The loss became NaN: loss is NaN at step 13. The weights of step 12 are kept.');
+    fireEvent.click(screen.getByRole('button', { name: 'Resume' }));
+    expect(send).toHaveBeenCalledWith({ type: 'resume' });
+    receive({ type: 'status', status: 'paused' });
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('switches backend by restarting the run on it', () => {
+    render(<Header />);
+    act(() => useWorkbench.setState({ status: 'ready' }));
+    fireEvent.change(screen.getByLabelText('Backend'), { target: { value: 'wasm' } });
+    expect(useWorkbench.getState().backendChoice).toBe('wasm');
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(send).toHaveBeenCalledWith({ type: 'init', config: useWorkbench.getState().draft, backend: 'wasm' });
+    expect(screen.getByRole('status').textContent).toBe('loading');
+  });
+
+  it('formats seconds and rates with precision that matches their noise', () => {
+    expect([0.421, 1.83, 12.4].map(formatSeconds)).toEqual(['0.42 s', '1.8 s', '12 s']);
+    expect([840.4, 6140, 23_400].map(formatRate)).toEqual(['840', '6.1k', '23k']);
+  });
+});
