@@ -3,7 +3,7 @@
 // Panels read state and call actions; none of them computes the algorithm.
 
 import { create } from 'zustand';
-import { resolveConfig, type Config } from '../core/config';
+import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
 import type { Evaluation } from '../core/evaluate';
 import type { StepReport, StepSettings } from '../core/trainer';
 import type { BackendChoice, BackendReport, FailureKind, FromWorker, SettingChange, ToWorker, WorkerStatus } from '../worker/protocol';
@@ -11,19 +11,8 @@ import type { BackendChoice, BackendReport, FailureKind, FromWorker, SettingChan
 /** Full rollouts are kept for this many most recent steps; metrics for all. */
 export const ROLLOUT_HISTORY = 200;
 
-/** Config fields that take effect at the next step while training runs. */
-export const LIVE_SETTINGS = [
-  'learningRate',
-  'temperature',
-  'clipLow',
-  'clipHigh',
-  'dualClip',
-  'entropyCoef',
-  'klCoef',
-  'gradClip',
-  'flakyProbability',
-  'shape',
-] as const satisfies readonly (keyof StepSettings)[];
+/** Config fields that take effect at the next step while training runs (the trainer's settings). */
+export const LIVE_SETTINGS = LIVE_FIELDS.filter((field): field is keyof StepSettings & (typeof LIVE_FIELDS)[number] => field !== 'evalEvery');
 
 export interface WorkbenchState {
   /** The config the current run was started with, live changes applied. */

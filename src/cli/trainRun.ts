@@ -2,9 +2,7 @@
 // config from flags, the progress and evaluation lines, and a run's held-out evaluation.
 
 import { resolveConfig, type Config } from '../core/config';
-import { evaluatePolicy, type Evaluation } from '../core/evaluate';
-import type { Policy } from '../core/model/transformer';
-import { evaluationSet, getTask } from '../core/tasks';
+import { evaluateHeldOut, type Evaluation } from '../core/evaluate';
 import type { StepReport } from '../core/trainer';
 import { formatNumber, UsageError } from './common';
 
@@ -73,16 +71,6 @@ export function evaluationLine(step: number, e: Evaluation): string {
   );
 }
 
-export async function evaluateRun(policy: Policy, config: Config, greedy: boolean): Promise<Evaluation> {
-  const items = evaluationSet(getTask(config.task)).slice(0, config.evalPrompts);
-  return evaluatePolicy(policy, items, {
-    samples: config.evalSamples,
-    temperature: 1,
-    greedy,
-    seed: config.seed,
-    tool: config.tool,
-    maxToolCalls: config.maxToolCalls,
-    flakyProbability: config.flakyProbability,
-  });
-}
+/** The CLI's held-out evaluation of a run (see evaluateHeldOut). */
+export const evaluateRun = evaluateHeldOut;
 

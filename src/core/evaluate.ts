@@ -5,7 +5,8 @@ import { ToolEnvironment } from './environment';
 import type { Policy } from './model/transformer';
 import { Rng } from './rng';
 import { sampleGroups, type Trajectory } from './rollout';
-import type { TaskItem } from './tasks';
+import type { Config } from './config';
+import { evaluationSet, getTask, type TaskItem } from './tasks';
 
 export interface Evaluation {
   prompts: number;
@@ -87,4 +88,22 @@ function summarise(sampled: Trajectory[], greedy: Trajectory[], prompts: number,
     mixedGroups: fraction(correctByPrompt.filter((c) => c > 0 && c < samples).length, prompts),
     byKind: Object.fromEntries([...kinds].map(([kind, { correct, total }]) => [kind, fraction(correct, total)])),
   };
+}
+
+/** A run's held-out evaluation: the first `evalPrompts` of its task's evaluation set, `evalSamples` each. */
+export function evaluateHeldOut(
+  policy: Policy,
+  config: Pick<Config, 'task' | 'evalPrompts' | 'evalSamples' | 'seed' | 'tool' | 'maxToolCalls' | 'flakyProbability'>,
+  greedy: boolean,
+): Promise<Evaluation> {
+  const items = evaluationSet(getTask(config.task)).slice(0, config.evalPrompts);
+  return evaluatePolicy(policy, items, {
+    samples: config.evalSamples,
+    temperature: 1,
+    greedy,
+    seed: config.seed,
+    tool: config.tool,
+    maxToolCalls: config.maxToolCalls,
+    flakyProbability: config.flakyProbability,
+  });
 }

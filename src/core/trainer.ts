@@ -67,7 +67,7 @@ export class Trainer {
   readonly policy: Policy;
   private readonly task: TaskFamily;
   private readonly optimizer: Adam;
-  private readonly reference: Policy | null;
+  private readonly reference: Policy;
   private readonly environment: ToolEnvironment;
   /** Steps completed. */
   step = 0;
@@ -79,7 +79,8 @@ export class Trainer {
     this.policy = policy;
     this.task = getTask(config.task);
     this.optimizer = new Adam({ ...ADAM_DEFAULTS, learningRate: config.learningRate, gradClip: config.gradClip });
-    this.reference = config.klCoef > 0 ? clonePolicy(policy) : null;
+    // Always kept (a copy of the starting weights), so the KL penalty can be turned on mid-run.
+    this.reference = clonePolicy(policy);
     this.environment = new ToolEnvironment(config.tool, config.flakyProbability, new Rng(config.seed).fork('environment'));
   }
 
@@ -196,7 +197,7 @@ export class Trainer {
           entropyCoef: this.config.entropyCoef,
           klCoef: this.config.klCoef,
           liveBonusCoef: liveBonus,
-          reference: this.reference ?? undefined,
+          reference: this.reference,
         });
         readings = tf.keep(
           tf.stack([
@@ -236,7 +237,7 @@ export class Trainer {
 
   dispose(): void {
     this.optimizer.dispose();
-    if (this.reference) disposePolicy(this.reference);
+    disposePolicy(this.reference);
   }
 }
 

@@ -7,10 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../core/backend';
 import { deserializePolicy, serializePolicy, type CheckpointManifest } from '../core/checkpoint';
 import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
-import { evaluatePolicy } from '../core/evaluate';
+import { evaluateHeldOut } from '../core/evaluate';
 import type { ModelScale } from '../core/model/config';
 import { disposePolicy, namedWeights, type Policy } from '../core/model/transformer';
-import { evaluationSet, getTask } from '../core/tasks';
 import { NonFiniteLossError, Trainer } from '../core/trainer';
 import type {
   BackendChoice,
@@ -230,14 +229,11 @@ export class TrainingSession {
     const policy = deserializePolicy(start.manifest, start.bytes);
     let trainer: Trainer;
     try {
-      // Trainer keeps a KL reference only when klCoef > 0 at construction, but klCoef is a live
-      // setting: always keep one (a copy of the weights) and set the real coefficient after.
-      trainer = new Trainer({ ...config, klCoef: Math.max(config.klCoef, Number.MIN_VALUE) }, policy);
+      trainer = new Trainer(config, policy);
     } catch (error) {
       disposePolicy(policy);
       throw error;
     }
-    trainer.updateSettings({ klCoef: config.klCoef });
     if (weights.bytes !== start.bytes) assignWeights(trainer.policy, weights.bytes);
     trainer.step = weights.step;
     return trainer;
@@ -357,16 +353,11 @@ export class TrainingSession {
 
   private async evaluate(run: number): Promise<void> {
     const config = this.config!;
-    const items = evaluationSet(getTask(config.task)).slice(0, Math.min(config.evalPrompts, BROWSER_EVAL_PROMPTS));
-    const evaluation = await evaluatePolicy(this.trainer!.policy, items, {
-      samples: Math.min(config.evalSamples, BROWSER_EVAL_SAMPLES),
-      temperature: 1,
-      greedy: true,
-      seed: config.seed,
-      tool: config.tool,
-      maxToolCalls: config.maxToolCalls,
-      flakyProbability: config.flakyProbability,
-    });
+    const evaluation = await evaluateHeldOut(this.trainer!.policy, {
+      ...config,
+      evalPrompts: Math.min(config.evalPrompts, BROWSER_EVAL_PROMPTS),
+      evalSamples: Math.min(config.evalSamples, BROWSER_EVAL_SAMPLES),
+    }, true);
     if (run !== this.run) return;
     this.post({ type: 'evaluation', step: this.lastGoodStep, evaluation });
   }
