@@ -9,7 +9,7 @@ import { isBackendName, type BackendName } from '../core/backend';
 import { type CheckpointManifest, deserializePolicy, serializePolicy } from '../core/checkpoint';
 import type { ModelScale } from '../core/model/config';
 import type { Policy } from '../core/model/transformer';
-import { useNodeBackend } from '../core/nodeWebgpu';
+import { useNodeBackend } from './nodeWebgpu';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MODELS_DIR = path.join(REPO_ROOT, 'public', 'models');

@@ -2,7 +2,7 @@
  * Choosing and starting a tfjs backend, for Node (CLI, tests) and the browser (worker).
  *
  * This module is bundled for the browser, so it imports nothing Node-only. In Node, WebGPU
- * needs a `navigator.gpu` first: use `useNodeBackend` from `./nodeWebgpu` (Node only),
+ * needs a `navigator.gpu` first: use `useNodeBackend` from `src/cli/nodeWebgpu.ts` (Node only),
  * which installs Dawn's WebGPU before the tfjs WebGPU backend is loaded.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -147,7 +147,7 @@ async function registerWebGPU(label: string): Promise<string> {
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (gpu == null) {
     const where = tf.env().getBool('IS_NODE')
-      ? 'in Node, call installNodeWebGPU() or useNodeBackend() from src/core/nodeWebgpu.ts first'
+      ? 'in Node, call installNodeWebGPU() or useNodeBackend() from src/cli/nodeWebgpu.ts first'
       : 'this browser does not expose WebGPU (try a recent Chrome or Edge over http://localhost or https)';
     throw new Error(`${label} is not available: navigator.gpu is missing (${where}).`);
   }
@@ -177,7 +177,7 @@ async function registerWebGPU(label: string): Promise<string> {
   if (adapter == null) {
     throw new Error(
       `${label} is not available: navigator.gpu.requestAdapter() found no adapter ` +
-        '(no usable GPU or driver; headless Chromium needs --enable-unsafe-webgpu; in Node see nodeWebgpu.ts).',
+        '(no usable GPU or driver; headless Chromium needs --enable-unsafe-webgpu; in Node see src/cli/nodeWebgpu.ts).',
     );
   }
   return describeAdapter(adapter);

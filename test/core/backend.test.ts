@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BackendName, useBackend } from '../../src/core/backend';
-import { SWIFTSHADER_ICD, useNodeBackend } from '../../src/core/nodeWebgpu';
+import { SWIFTSHADER_ICD, useNodeBackend } from '../../src/cli/nodeWebgpu';
 
 // WebGPU in Node runs Dawn (npm `webgpu`) on Chromium's SwiftShader Vulkan driver.
 const noWebGPU = !existsSync(SWIFTSHADER_ICD) && !process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES;

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/core/config';
 import { disposePolicy, namedWeights } from '../../../src/core/model/transformer';
-import { nodeWebGPUAvailable, useNodeBackend } from '../../../src/core/nodeWebgpu';
+import { nodeWebGPUAvailable, useNodeBackend } from '../../../src/cli/nodeWebgpu';
 import { Trainer } from '../../../src/core/trainer';
 import { loadBundledTiny } from './bundled';
 

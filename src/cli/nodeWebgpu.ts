@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend, type BackendInfo, type BackendName, type UseBackendOptions } from './backend';
+import { useBackend, type BackendInfo, type BackendName, type UseBackendOptions } from '../core/backend';
 
 /** Chromium's SwiftShader Vulkan driver (Debian package `chromium-common`, pulled in by `chromium`). */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
