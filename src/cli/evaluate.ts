@@ -4,8 +4,9 @@
 
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../core/config';
+import { evaluateHeldOut } from '../core/evaluate';
 import { bundledCheckpoint, loadPolicy, runMain, startBackend, UsageError } from './common';
-import { evaluateRun, evaluationLine } from './trainRun';
+import { evaluationLine } from './trainRun';
 
 runMain(async () => {
   const { values } = parseArgs({
@@ -37,7 +38,7 @@ runMain(async () => {
   const stem = values.checkpoint ?? bundledCheckpoint(config.scale);
   const { policy } = loadPolicy(stem);
   console.log(`evaluating ${stem} on ${backend}`);
-  const evaluation = await evaluateRun(policy, config, true);
+  const evaluation = await evaluateHeldOut(policy, config, true);
   console.log(evaluationLine(0, evaluation));
   console.log(
     `mixed groups of ${evaluation.samples}: ${evaluation.mixedGroups.toFixed(3)}, all calls failed: ${evaluation.allCallsFailedRate.toFixed(3)}, ` +

@@ -6,9 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Trainer } from '../core/trainer';
+import { evaluateHeldOut } from '../core/evaluate';
 import { bundledCheckpoint, loadPolicy, runMain, startBackend, tf, UsageError } from './common';
 import { jsonLine } from './jsonl';
-import { configFromFlags, evaluateRun, evaluationLine, FLAG_FIELDS, progressLine } from './trainRun';
+import { configFromFlags, evaluationLine, FLAG_FIELDS, progressLine } from './trainRun';
 
 runMain(async () => {
   const { values } = parseArgs({
@@ -34,7 +35,7 @@ runMain(async () => {
   console.log(`training ${config.preset} on ${config.task} from ${path.basename(checkpoint)} (${config.scale}) on ${backend}, seed ${config.seed}, ${steps} steps`);
 
   const evaluate = async (step: number, greedy: boolean) => {
-    const evaluation = await evaluateRun(policy, config, greedy);
+    const evaluation = await evaluateHeldOut(policy, config, greedy);
     console.log(evaluationLine(step, evaluation));
     write({ type: 'evaluation', step, ...evaluation });
     return evaluation;

@@ -1,8 +1,8 @@
 // The pieces of `npm run train` that other commands (experiments, benchmarks) and tests reuse:
-// config from flags, the progress and evaluation lines, and a run's held-out evaluation.
+// config from flags, and the progress and evaluation lines.
 
 import { resolveConfig, type Config } from '../core/config';
-import { evaluateHeldOut, type Evaluation } from '../core/evaluate';
+import type { Evaluation } from '../core/evaluate';
 import type { StepReport } from '../core/trainer';
 import { formatNumber, UsageError } from './common';
 
@@ -71,6 +71,4 @@ export function evaluationLine(step: number, e: Evaluation): string {
   );
 }
 
-/** The CLI's held-out evaluation of a run (see evaluateHeldOut). */
-export const evaluateRun = evaluateHeldOut;
 

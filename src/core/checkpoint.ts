@@ -47,22 +47,32 @@ export function deserializePolicy(manifest: CheckpointManifest, bytes: Uint8Arra
     throw new CheckpointError(`not a checkpoint of this workbench (format ${JSON.stringify(manifest.format)})`);
   }
   const policy = initPolicy(manifest.model, 0);
+  try {
+    namedWeights(policy.weights).forEach(([name, variable], i) => {
+      const entry = manifest.weights[i];
+      if (!entry || entry.name !== name || entry.shape.join(',') !== variable.shape.join(',')) {
+        throw new CheckpointError(`weight ${i} should be ${name} [${variable.shape}], the manifest has ${JSON.stringify(entry)}`);
+      }
+    });
+    loadWeights(policy, bytes);
+  } catch (error) {
+    disposePolicy(policy);
+    throw error;
+  }
+  return policy;
+}
+
+/** Overwrite a policy's weights with bytes in `serializePolicy`'s layout (e.g. a saved snapshot). */
+export function loadWeights(policy: Policy, bytes: Uint8Array): void {
   const named = namedWeights(policy.weights);
   const expected = named.reduce((sum, [, v]) => sum + v.size, 0);
   if (bytes.byteLength !== expected * 4) {
-    disposePolicy(policy);
     throw new CheckpointError(`weights are ${bytes.byteLength} bytes, the manifest's model needs ${expected * 4}`);
   }
   const aligned = new Float32Array(bytes.slice().buffer, 0, expected);
   let offset = 0;
-  named.forEach(([name, variable], i) => {
-    const entry = manifest.weights[i];
-    if (!entry || entry.name !== name || entry.shape.join(',') !== variable.shape.join(',')) {
-      disposePolicy(policy);
-      throw new CheckpointError(`weight ${i} should be ${name} [${variable.shape}], the manifest has ${JSON.stringify(entry)}`);
-    }
+  for (const [, variable] of named) {
     tf.tidy(() => variable.assign(tf.tensor(aligned.subarray(offset, offset + variable.size), variable.shape)));
     offset += variable.size;
-  });
-  return policy;
+  }
 }

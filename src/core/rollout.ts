@@ -83,15 +83,18 @@ export async function sampleGroups(
 ): Promise<Trajectory[]> {
   const rowItems = items.flatMap((item) => new Array<TaskItem>(groupSize).fill(item));
   const rows = await sampleRows(policy, rowItems, options);
-  return rows.map((row, i) => ({
-    group: Math.floor(i / groupSize),
-    item: rowItems[i],
-    tokens: row.tokens,
-    toolCalls: row.toolCalls,
-    answer: lastAnswer(row.tokens),
-    reward: lastAnswer(row.tokens) === rowItems[i].answer ? 1 : 0,
-    finishReason: row.finishReason ?? 'length',
-  }));
+  return rows.map((row, i) => {
+    const answer = lastAnswer(row.tokens);
+    return {
+      group: Math.floor(i / groupSize),
+      item: rowItems[i],
+      tokens: row.tokens,
+      toolCalls: row.toolCalls,
+      answer,
+      reward: answer === rowItems[i].answer ? 1 : 0,
+      finishReason: row.finishReason ?? 'length',
+    };
+  });
 }
 
 async function sampleRows(policy: Policy, rowItems: TaskItem[], options: RolloutOptions): Promise<RowState[]> {

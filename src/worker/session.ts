@@ -5,7 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../core/backend';
-import { deserializePolicy, serializePolicy, type CheckpointManifest } from '../core/checkpoint';
+import { deserializePolicy, loadWeights, serializePolicy, type CheckpointManifest } from '../core/checkpoint';
 import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
 import { evaluateHeldOut } from '../core/evaluate';
 import type { ModelScale } from '../core/model/config';
@@ -234,7 +234,7 @@ export class TrainingSession {
       disposePolicy(policy);
       throw error;
     }
-    if (weights.bytes !== start.bytes) assignWeights(trainer.policy, weights.bytes);
+    if (weights.bytes !== start.bytes) loadWeights(trainer.policy, weights.bytes);
     trainer.step = weights.step;
     return trainer;
   }
@@ -574,15 +574,6 @@ function changedLeaves(field: string, from: unknown, to: unknown): { field: stri
 }
 
 /** Loads checkpoint bytes (manifest order, float32) into a policy of the same model. */
-function assignWeights(policy: Policy, bytes: Uint8Array): void {
-  const floats = new Float32Array(bytes.slice().buffer);
-  let offset = 0;
-  for (const [, variable] of namedWeights(policy.weights)) {
-    tf.tidy(() => variable.assign(tf.tensor(floats.subarray(offset, offset + variable.size), variable.shape)));
-    offset += variable.size;
-  }
-}
-
 function parameters(policy: Policy): number {
   return namedWeights(policy.weights).reduce((n, [, v]) => n + v.size, 0);
 }
