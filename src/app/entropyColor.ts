@@ -66,6 +66,31 @@ export function entropyTextColor(entropy: number): string {
   return againstBlack >= againstWhite ? '#000000' : '#ffffff';
 }
 
+/**
+ * Steps of the scale as CSS classes: a token carries one class name instead of two inline
+ * colours, which keeps a step's thousands of token spans cheap to create. 64 steps of
+ * ln 22 / 63 ≈ 0.05 nats are finer than the eye separates on viridis.
+ */
+export const ENTROPY_STEPS = 64;
+
+/** The step (0 .. ENTROPY_STEPS - 1) of an entropy on the scale. */
+export function entropyStep(entropy: number): number {
+  return Math.round(entropyFraction(entropy) * (ENTROPY_STEPS - 1));
+}
+
+/** The entropy at the centre of a step. */
+function stepEntropy(step: number): number {
+  return (step / (ENTROPY_STEPS - 1)) * ENTROPY_MAX;
+}
+
+/** `.tao-h<step>` rules: background and contrasting text colour of every step of the scale. */
+export function entropyStepCss(prefix = 'tao-h'): string {
+  return Array.from({ length: ENTROPY_STEPS }, (_, step) => {
+    const entropy = stepEntropy(step);
+    return `.${prefix}${step}{background:${entropyColor(entropy)};color:${entropyTextColor(entropy)}}`;
+  }).join('\n');
+}
+
 /** CSS gradient of the whole scale, left = 0 nats, right = ENTROPY_MAX. */
 export function entropyGradientCss(direction = 'to right'): string {
   const stops = VIRIDIS.map((rgb, i) => `${hex(rgb)} ${((100 * i) / (VIRIDIS.length - 1)).toFixed(0)}%`);

@@ -2,7 +2,7 @@
 // The curves panel: one headed chart per metric family, held-out points, and a marked vertical
 // line for every live change of a hyperparameter.
 
-import { cleanup, render, screen, within } from '@testing-library/react';
+import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Evaluation } from '../../src/core/evaluate';
 import type { StepReport } from '../../src/core/trainer';
@@ -69,9 +69,16 @@ beforeEach(() => {
 
 afterEach(cleanup);
 
+/** Render the curves and wait for all six charts: they are drawn one after another. */
+async function renderCurves() {
+  const result = render(<Curves />);
+  await waitFor(() => expect(result.container.querySelectorAll('.recharts-wrapper')).toHaveLength(6));
+  return result;
+}
+
 describe('Curves', () => {
-  it('draws six headed charts', () => {
-    render(<Curves />);
+  it('draws six headed charts', async () => {
+    await renderCurves();
     const curves = screen.getByTestId('curves');
     const headings = within(curves).getAllByRole('heading', { level: 3 }).map((h) => h.textContent);
     expect(headings).toEqual([
@@ -85,8 +92,8 @@ describe('Curves', () => {
     expect(curves.querySelectorAll('svg.recharts-surface').length).toBeGreaterThanOrEqual(6);
   });
 
-  it('marks a live change on every chart with its short field name, old and new value', () => {
-    render(<Curves />);
+  it('marks a live change on every chart with its short field name, old and new value', async () => {
+    await renderCurves();
     const curves = screen.getByTestId('curves');
     // One labelled vertical line per chart, in the SVG.
     expect(curves.querySelectorAll('.recharts-reference-line-line')).toHaveLength(6);
@@ -96,8 +103,8 @@ describe('Curves', () => {
     expect(within(screen.getByRole('list', { name: 'Live changes' })).getByText('step 3: coef 0.01 → 0.3')).toBeTruthy();
   });
 
-  it('names the held-out series once an evaluation exists', () => {
-    render(<Curves />);
+  it('names the held-out series once an evaluation exists', async () => {
+    await renderCurves();
     expect(screen.getAllByText('held-out sampled accuracy').length).toBeGreaterThan(0);
     cleanup();
     useWorkbench.setState({ evaluations: [] });
@@ -111,9 +118,9 @@ describe('Curves', () => {
     expect(screen.getByText('Curves appear after the first step.')).toBeTruthy();
   });
 
-  it('draws at most about 500 points per series however long the run', () => {
+  it('draws at most about 500 points per series however long the run', async () => {
     useWorkbench.setState({ reports: Array.from({ length: 5000 }, (_, i) => report(i + 1)), evaluations: [], changes: [] });
-    render(<Curves />);
+    await renderCurves();
     // Every metric of report() drawn (tools/failure_environment is absent from it: no path).
     const paths = [...screen.getByTestId('curves').querySelectorAll('path.recharts-line-curve')].filter((path) => path.getAttribute('d'));
     expect(paths).toHaveLength(Object.keys(report(1).metrics).length);

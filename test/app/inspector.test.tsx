@@ -3,8 +3,8 @@
 // correct call, one malformed call that the tool-failure filter drops); group 2 is all wrong
 // (one environment timeout, one trajectory without a call) and its prompt is hostile text.
 
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Inspector, toolCallText, trainedText } from '../../src/app/panels/Inspector';
 import { ENTROPY_MAX, entropyColor, entropyTextColor } from '../../src/app/entropyColor';
 import { initialConfig, useWorkbench } from '../../src/app/store';
@@ -136,9 +136,16 @@ beforeEach(() => {
 });
 afterEach(cleanup);
 
+/** Render the inspector and wait for its groups: it adds one group per animation frame. */
+async function renderInspector(groups = 2) {
+  const result = render(<Inspector />);
+  await waitFor(() => expect(result.container.querySelectorAll('section[aria-label^="Group "]:not([aria-busy])')).toHaveLength(groups));
+  return result;
+}
+
 describe('Inspector', () => {
-  it('shows every trajectory as an article named with its group, reward and discard reason', () => {
-    render(<Inspector />);
+  it('shows every trajectory as an article named with its group, reward and discard reason', async () => {
+    await renderInspector();
     const names = screen.getAllByRole('article').map((card) => card.getAttribute('aria-label'));
     expect(names).toEqual([
       'Group 1, trajectory 1: reward 1',
@@ -149,8 +156,8 @@ describe('Inspector', () => {
     expect(screen.getByRole('article', { name: /all tool calls failed/ })).toHaveProperty('tabIndex', 0);
   });
 
-  it('summarises the filter and shows each group pass rate and group-level discard once', () => {
-    render(<Inspector />);
+  it('summarises the filter and shows each group pass rate and group-level discard once', async () => {
+    await renderInspector();
     expect(screen.getByLabelText('filter summary').textContent).toBe(
       'filter: kept 1 · all tool calls failed 1 · group all correct 0 · group all wrong 2',
     );
@@ -163,15 +170,15 @@ describe('Inspector', () => {
     expect(within(failed).getByText('discarded: all tool calls failed')).toBeTruthy();
   });
 
-  it('lists tool calls with their result, mark and whose failure it was', () => {
-    render(<Inspector />);
+  it('lists tool calls with their result, mark and whose failure it was', async () => {
+    await renderInspector();
     expect(screen.getByText('2+3 → 5 ✓')).toBeTruthy();
     expect(screen.getByText("2+ → ERR ✗ (syntax: the expression ends early; the policy's malformed call)")).toBeTruthy();
     expect(screen.getByText("4+5 → ERR ✗ (timeout: the tool timed out; the environment's failure)")).toBeTruthy();
   });
 
-  it('shows answer, reward mark, signed advantage and how the trajectory was trained', () => {
-    render(<Inspector />);
+  it('shows answer, reward mark, signed advantage and how the trajectory was trained', async () => {
+    await renderInspector();
     const correct = screen.getByRole('article', { name: 'Group 1, trajectory 1: reward 1' });
     expect(within(correct).getByText('reward 1 ✓')).toBeTruthy();
     expect(within(correct).getByText('A=+0.71')).toBeTruthy();
@@ -183,29 +190,35 @@ describe('Inspector', () => {
     expect(within(failed).getByText('not trained')).toBeTruthy();
   });
 
-  it('renders rollout text as text: a prompt carrying markup injects nothing', () => {
-    const { container } = render(<Inspector />);
+  it('renders rollout text as text: a prompt carrying markup injects nothing', async () => {
+    const { container } = await renderInspector();
     expect(container.querySelector('img')).toBeNull();
     expect(screen.getByText(`“${HOSTILE}”`)).toBeTruthy();
   });
 
-  it('colours policy tokens by entropy and leaves tool-result tokens off the scale', () => {
-    const { container } = render(<Inspector />);
+  it('colours policy tokens by entropy and leaves tool-result tokens off the scale', async () => {
+    const { container } = await renderInspector();
     const card = screen.getByRole('article', { name: 'Group 1, trajectory 1: reward 1' });
     const policy = card.querySelector('[data-kind="policy"]') as HTMLElement;
+    // 0.5 nats is 0.5 / ln 22 = 0.1618 of the scale: step round(0.1618 x 63) = round(10.19) = 10,
+    // whose colour is that of the step's centre, 10/63 x ln 22 nats.
+    expect(policy.className).toBe('tao-h10');
+    expect(getComputedStyle(policy).backgroundColor).toBe(toRgb(entropyColor((10 / 63) * ENTROPY_MAX)));
+    // Hovering names the token and its entropy.
+    fireEvent.mouseOver(policy);
     expect(policy.getAttribute('title')).toBe('<call> · entropy 0.50 nats');
-    expect(policy.style.background).toBe(toRgb(entropyColor(0.5)));
     const tool = card.querySelector('[data-kind="tool"]') as HTMLElement;
+    fireEvent.mouseOver(tool);
     expect(tool.getAttribute('title')).toBe('<result> · tool result, not sampled');
-    expect(tool.style.background).toBe(''); // not on the entropy scale: styled by the token stylesheet
+    expect(tool.className).toBe(''); // not on the entropy scale: styled by the token stylesheet
     expect(getComputedStyle(tool).fontStyle).toBe('italic');
     expect(getComputedStyle(tool).backgroundColor).toBe('rgb(255, 255, 255)');
     expect((card.querySelector('[data-kind="prompt"]') as HTMLElement).style.background).toBe('');
     expect(container.querySelectorAll('[data-kind="tool"]')).toHaveLength(3 + 5 + 5);
   });
 
-  it('selects a trajectory by click or Enter, with its index into the step', () => {
-    render(<Inspector />);
+  it('selects a trajectory by click or Enter, with its index into the step', async () => {
+    await renderInspector();
     fireEvent.click(screen.getByRole('article', { name: /Group 2, trajectory 1/ }));
     expect(useWorkbench.getState().selectedTrajectory).toBe(2);
     fireEvent.keyDown(screen.getByRole('article', { name: /Group 1, trajectory 2/ }), { key: 'Enter' });
@@ -213,6 +226,27 @@ describe('Inspector', () => {
     expect(screen.getByRole('article', { name: /Group 1, trajectory 2/ }).getAttribute('aria-current')).toBe('true');
     // The page's j/k and Enter shortcuts find a focused card's trajectory by this attribute.
     expect(screen.getAllByRole('article').map((card) => card.getAttribute('data-trajectory-index'))).toEqual(['0', '1', '2', '3']);
+  });
+
+  it('renders a group far from view as its heading only, and a group holding the selection in full', async () => {
+    // An IntersectionObserver that never reports an intersection: every group is off screen.
+    class NothingVisible {
+      observe() {}
+      disconnect() {}
+    }
+    vi.stubGlobal('IntersectionObserver', NothingVisible);
+    try {
+      const { container } = render(<Inspector />);
+      const busy = () => container.querySelectorAll('section[aria-busy="true"]');
+      expect(busy()).toHaveLength(2);
+      expect(screen.getByRole('heading', { name: /Group 2/ })).toBeTruthy(); // headings stay
+      expect(screen.queryAllByRole('article')).toHaveLength(0);
+      act(() => useWorkbench.getState().selectTrajectory(2)); // first trajectory of group 2
+      await waitFor(() => expect(screen.getAllByRole('article')).toHaveLength(2));
+      expect(busy()).toHaveLength(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('says so when there is no step yet', () => {

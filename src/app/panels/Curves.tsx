@@ -2,10 +2,9 @@
 // when a step, an evaluation or a live change arrives. A live change never resets a chart; it
 // marks every chart with a vertical line at the first step that ran with the new value.
 
-import { memo, useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import {
   CartesianGrid,
-  Legend,
   Line,
   LineChart,
   ReferenceLine,
@@ -17,6 +16,7 @@ import {
 import type { Evaluation } from '../../core/evaluate';
 import type { StepReport } from '../../core/trainer';
 import type { SettingChange } from '../../worker/protocol';
+import { niceDomain, niceTicks } from '../../experiment/svg';
 import { useWorkbench } from '../store';
 
 /** Most points drawn per series; longer runs are strided (the latest step is always drawn). */
@@ -278,6 +278,53 @@ interface CurveChartProps {
   viewedStep: number | null;
 }
 
+/** Lowest and highest value of some series over the rows; null when there is none. */
+function valueRange(rows: CurveRow[], series: SeriesSpec[]): [number, number] | null {
+  let [low, high] = [Infinity, -Infinity];
+  for (const row of rows) {
+    for (const { key } of series) {
+      const value = row[key];
+      if (value === null || value === undefined) continue;
+      if (value < low) low = value;
+      if (value > high) high = value;
+    }
+  }
+  return low <= high ? [low, high] : null;
+}
+
+/**
+ * A y axis's domain and ticks, computed here: recharts' own "nice" ticks go through decimal.js
+ * and cost more than the rest of a redraw. A fixed domain keeps its ticks; an automatic one is
+ * widened to round numbers around the data (from 0 when asked).
+ */
+function yAxisScale(rows: CurveRow[], series: SeriesSpec[], fixed?: [number, number], fromZero = false): { domain: [number, number]; ticks: number[] } {
+  if (fixed) return { domain: fixed, ticks: niceTicks(fixed[0], fixed[1], 4) };
+  const range = valueRange(rows, series) ?? [0, 1];
+  return niceDomain(fromZero ? Math.min(0, range[0]) : range[0], range[1], 4);
+}
+
+/** Whole-step ticks across [first, last]. */
+function stepTicks(first: number, last: number): number[] {
+  if (last <= first) return [first];
+  return niceTicks(first, last, 5).filter(Number.isInteger);
+}
+
+/** The series names under a chart, as plain HTML: cheaper to update than recharts' legend. */
+function CurveLegend({ series }: { series: SeriesSpec[] }) {
+  return (
+    <ul className="curve-legend">
+      {series.map((s) => (
+        <li key={s.key}>
+          <svg width="14" height="8" aria-hidden="true">
+            <line x1="0" y1="4" x2="14" y2="4" stroke={s.color} strokeWidth="2" strokeDasharray={s.dashed ? '4 3' : undefined} />
+          </svg>
+          {s.name}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: CurveChartProps) {
   const headingId = `curve-${spec.id}`;
   const twoAxes = spec.right !== undefined;
@@ -288,6 +335,12 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
     () => spec.series.filter((s) => !s.sparse || rows.some((row) => row[s.key] !== null && row[s.key] !== undefined)),
     [spec, rows],
   );
+  const left = useMemo(() => yAxisScale(rows, series.filter((s) => s.axis !== 'right'), spec.domain), [rows, series, spec]);
+  const right = useMemo(
+    () => (spec.right ? yAxisScale(rows, series.filter((s) => s.axis === 'right'), spec.right.domain, true) : null),
+    [rows, series, spec],
+  );
+  const xTicks = useMemo(() => stepTicks(firstStep, lastStep), [firstStep, lastStep]);
   const formatTooltip = (value: unknown, _name: unknown, item: { dataKey?: unknown }) => {
     if (typeof value !== 'number') return String(value);
     const shown = spec.series.find((s) => s.key === item.dataKey);
@@ -299,20 +352,21 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
       <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={{ width: 360, height: CHART_HEIGHT }}>
         <LineChart data={rows} margin={{ top: 14, right: twoAxes ? 4 : 12, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="#e4e4e4" vertical={false} />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} />
-          <YAxis yAxisId="left" width={44} domain={spec.domain ?? ['auto', 'auto']} tickFormatter={spec.format} tick={{ fontSize: 11 }} />
-          {spec.right && (
+          <XAxis dataKey="step" type="number" domain={[firstStep, lastStep]} ticks={xTicks} interval={0} tick={{ fontSize: 11 }} />
+          <YAxis yAxisId="left" width={44} domain={left.domain} ticks={left.ticks} interval={0} tickFormatter={spec.format} tick={{ fontSize: 11 }} />
+          {spec.right && right && (
             <YAxis
               yAxisId="right"
               orientation="right"
               width={40}
-              domain={spec.right.domain ?? [0, 'auto']}
+              domain={right.domain}
+              ticks={right.ticks}
+              interval={0}
               tickFormatter={spec.right.format}
               tick={{ fontSize: 11 }}
             />
           )}
           <Tooltip isAnimationActive={false} labelFormatter={(step) => `step ${step}`} formatter={formatTooltip} />
-          <Legend wrapperStyle={{ fontSize: 11 }} iconSize={10} itemSorter={null} />
           {series.map((line) => (
             <Line
               key={line.key}
@@ -344,26 +398,62 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
           )}
         </LineChart>
       </ResponsiveContainer>
+      <CurveLegend series={series} />
     </figure>
   );
 });
 
 /** Milliseconds between two charts taking a new step's rows. */
 const STAGGER_MS = 30;
+/** A chart redraws at most this often while steps stream in (a step can take 0.2 s). */
+const MIN_REDRAW_MS = 1000;
+
+/** Whether an element is on screen (or near it); always true without IntersectionObserver. */
+function useOnScreen(element: RefObject<HTMLElement | null>): boolean {
+  const [onScreen, setOnScreen] = useState(typeof IntersectionObserver === 'undefined');
+  useEffect(() => {
+    if (typeof IntersectionObserver === 'undefined' || !element.current) return;
+    const observer = new IntersectionObserver((entries) => setOnScreen(entries.some((entry) => entry.isIntersecting)), { rootMargin: '200px 0px' });
+    observer.observe(element.current);
+    return () => observer.disconnect();
+  }, [element]);
+  return onScreen;
+}
 
 /**
- * A chart that takes new rows `index` x STAGGER_MS after they arrive: redrawing six recharts
- * charts at once is one long main-thread task (150-250 ms on a slow machine), six staggered
- * redraws are short ones, and the page stays responsive while training streams steps in.
+ * A chart that takes new rows `index` x STAGGER_MS after they arrive, at most once per
+ * MIN_REDRAW_MS, only while on screen, and is first drawn that late too: drawing six recharts
+ * charts at once is one long main-thread task (150-250 ms on a slow machine; a second on the
+ * first mount), six staggered draws are short ones, and the page stays responsive while
+ * training streams steps in. A chart scrolled back into view catches up at once.
  */
 function StaggeredChart(props: CurveChartProps & { index: number }) {
   const { index, rows, ...rest } = props;
-  const [shownRows, setShownRows] = useState(rows);
+  const frame = useRef<HTMLDivElement>(null);
+  const onScreen = useOnScreen(frame);
+  const [shownRows, setShownRows] = useState<CurveRow[] | null>(index === 0 ? rows : null);
+  const lastDrawn = useRef(0);
   useEffect(() => {
-    const timer = setTimeout(() => setShownRows(rows), index * STAGGER_MS);
+    if (!onScreen || shownRows === rows) return;
+    const wait = Math.max(index * STAGGER_MS, lastDrawn.current + MIN_REDRAW_MS - performance.now());
+    const timer = setTimeout(() => {
+      lastDrawn.current = performance.now();
+      setShownRows(rows);
+    }, wait);
     return () => clearTimeout(timer);
-  }, [rows, index]);
-  return <CurveChart rows={shownRows} {...rest} />;
+  }, [rows, index, onScreen, shownRows]);
+  return (
+    <div ref={frame}>
+      {shownRows === null ? (
+        <figure className="curve" aria-labelledby={`curve-${props.spec.id}`}>
+          <h3 id={`curve-${props.spec.id}`}>{props.spec.title}</h3>
+          <div style={{ height: CHART_HEIGHT }} />
+        </figure>
+      ) : (
+        <CurveChart rows={shownRows} {...rest} />
+      )}
+    </div>
+  );
 }
 
 export function Curves() {

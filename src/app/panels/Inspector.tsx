@@ -2,11 +2,11 @@
 // entropy, tool calls and results set apart, and what the dual filter did to each trajectory.
 // Rollout text is data: it is only ever rendered as React text children.
 
-import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactElement } from 'react';
+import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactElement, type RefObject } from 'react';
 import type { ToolCallRecord } from '../../core/environment';
 import type { DiscardReason } from '../../core/tao/types';
 import type { StepReport, TrajectoryReport } from '../../core/trainer';
-import { EntropyLegend, entropyColor, entropyTextColor, TOOL_RESULT_STYLE } from '../entropyColor';
+import { EntropyLegend, entropyStep, entropyStepCss, TOOL_RESULT_STYLE } from '../entropyColor';
 import { shownReport, useWorkbench } from '../store';
 
 /** The dual filter's reasons in words (ALGORITHM.md section 2). */
@@ -108,11 +108,12 @@ export function trajectoryLabel(trajectory: TrajectoryReport, positionInGroup: n
 // Tokens
 
 // Static rules in one hoisted stylesheet (React 19 dedupes it by href): each policy token then
-// carries only its two entropy colours inline, which keeps 128 x 40 tokens cheap to render.
+// carries only the class of its step on the entropy scale, which keeps 128 x 40 tokens cheap.
 const TOKEN_CSS = `
 .tao-tokens { font-family: ui-monospace, monospace; font-size: 12px; line-height: 18px; word-break: break-all; }
 .tao-tokens > span { white-space: pre; border-radius: 2px; padding: 0 1px; }
 .tao-tokens > span[data-kind="tool"] { background: ${TOOL_RESULT_STYLE.background}; color: ${TOOL_RESULT_STYLE.color}; outline: ${TOOL_RESULT_STYLE.outline}; outline-offset: ${TOOL_RESULT_STYLE.outlineOffset}px; font-style: ${TOOL_RESULT_STYLE.fontStyle}; }
+${entropyStepCss()}
 `;
 
 /** The token stylesheet; render it in every panel that shows TokenText. */
@@ -124,27 +125,29 @@ export function TokenStyles(): ReactElement {
   );
 }
 
+/** What hovering a token says: the token and its entropy, or that a tool result was not sampled. */
+export function tokenTitle(tokens: TrajectoryReport['tokens'], t: number): string {
+  const text = tokens.text[t];
+  const kind = tokens.kind[t];
+  if (kind === 'policy') return `${text} · entropy ${tokens.entropy[t].toFixed(2)} nats`;
+  return kind === 'tool' ? `${text} · tool result, not sampled` : `${text} · prompt`;
+}
+
 /** One trajectory's tokens: policy tokens on the entropy scale, prompt plain, tool results set apart. */
 export const TokenText = memo(function TokenText({ tokens }: { tokens: TrajectoryReport['tokens'] }): ReactElement {
+  // A token's title is set when the pointer first reaches it: thousands of title attributes
+  // written up front cost more than the spans themselves.
+  const onMouseOver = (event: MouseEvent<HTMLSpanElement>) => {
+    const span = event.target as HTMLElement;
+    if (span === event.currentTarget || span.title) return;
+    span.title = tokenTitle(tokens, Array.prototype.indexOf.call(event.currentTarget.children, span));
+  };
   return (
-    <span className="tao-tokens">
+    <span className="tao-tokens" onMouseOver={onMouseOver}>
       {tokens.text.map((text, t) => {
         const kind = tokens.kind[t];
-        if (kind === 'policy') {
-          const entropy = tokens.entropy[t];
-          return (
-            <span
-              key={t}
-              data-kind="policy"
-              title={`${text} · entropy ${entropy.toFixed(2)} nats`}
-              style={{ background: entropyColor(entropy), color: entropyTextColor(entropy) }}
-            >
-              {text}
-            </span>
-          );
-        }
         return (
-          <span key={t} data-kind={kind} title={kind === 'tool' ? `${text} · tool result, not sampled` : `${text} · prompt`}>
+          <span key={t} data-kind={kind} className={kind === 'policy' ? `tao-h${entropyStep(tokens.entropy[t])}` : undefined}>
             {text}
           </span>
         );
@@ -241,34 +244,49 @@ const TrajectoryCard = memo(function TrajectoryCard({ trajectory, index, positio
   );
 });
 
-function GroupSection({ view, report, selected, onSelect }: { view: GroupView; report: StepReport; selected: number | null; onSelect: (index: number) => void }) {
-  const groupNumber = view.group + 1;
+function GroupHeader({ view }: { view: GroupView }) {
   const rate = `${view.passed}/${view.indices.length}`;
   return (
-    <section
-      aria-label={`Group ${groupNumber}: pass ${rate}${view.reason ? `, discarded: ${DISCARD_WORDS[view.reason]}` : ''}`}
-      style={{ margin: '8px 0' }}
-    >
-      <h3 style={{ fontSize: 14, margin: '4px 0', display: 'flex', flexWrap: 'wrap', gap: '0 12px', alignItems: 'baseline' }}>
-        <span>Group {groupNumber}</span>
-        <code>“{view.prompt}”</code>
-        <span style={{ fontWeight: 400 }}>expected {view.expected}</span>
-        <span style={{ fontWeight: 400 }}>
-          pass <span data-testid="pass-rate">{rate}</span>
+    <h3 style={{ fontSize: 14, margin: '4px 0', display: 'flex', flexWrap: 'wrap', gap: '0 12px', alignItems: 'baseline' }}>
+      <span>Group {view.group + 1}</span>
+      <code>“{view.prompt}”</code>
+      <span style={{ fontWeight: 400 }}>expected {view.expected}</span>
+      <span style={{ fontWeight: 400 }}>
+        pass <span data-testid="pass-rate">{rate}</span>
+      </span>
+      {view.reason && (
+        <span style={{ fontWeight: 600, color: FAIL_COLOR, padding: '0 4px', background: HATCH }}>
+          <span style={{ background: '#fff', padding: '0 4px' }}>{DISCARD_WORDS[view.reason]}: not trained</span>
         </span>
-        {view.reason && (
-          <span style={{ fontWeight: 600, color: FAIL_COLOR, padding: '0 4px', background: HATCH }}>
-            <span style={{ background: '#fff', padding: '0 4px' }}>{DISCARD_WORDS[view.reason]}: not trained</span>
-          </span>
-        )}
-      </h3>
+      )}
+    </h3>
+  );
+}
+
+function groupLabel(view: GroupView): string {
+  return `Group ${view.group + 1}: pass ${view.passed}/${view.indices.length}${view.reason ? `, discarded: ${DISCARD_WORDS[view.reason]}` : ''}`;
+}
+
+/** A group whose cards are not rendered yet: its heading, and room for its cards. */
+function GroupHeading({ view, placeholderHeight }: { view: GroupView; placeholderHeight: number }) {
+  return (
+    <section aria-label={groupLabel(view)} aria-busy="true" style={{ margin: '8px 0', minHeight: placeholderHeight }}>
+      <GroupHeader view={view} />
+    </section>
+  );
+}
+
+function GroupSection({ view, report, selected, onSelect }: { view: GroupView; report: StepReport; selected: number | null; onSelect: (index: number) => void }) {
+  return (
+    <section aria-label={groupLabel(view)} style={{ margin: '8px 0' }}>
+      <GroupHeader view={view} />
       {view.indices.map((index, k) => (
         <TrajectoryCard
           key={index}
           trajectory={report.trajectories[index]}
           index={index}
           positionInGroup={k + 1}
-          groupNumber={groupNumber}
+          groupNumber={view.group + 1}
           selected={selected === index}
           onSelect={onSelect}
         />
@@ -284,24 +302,100 @@ export function settingsText(report: StepReport): string {
   return `trained with: ${bonus} · lr ${learningRate} · temperature ${temperature}${entropyCoef > 0 ? ` · entropy reg. ${entropyCoef}` : ''}`;
 }
 
-/** Groups added to the page per animation frame: each commit stays a few milliseconds long. */
-const GROUPS_PER_FRAME = 2;
+// ---------------------------------------------------------------------------------------------
+// Rendering a step without blocking the page
 
 /**
- * How many groups to render: a new step starts with a few and adds more each frame, so a step's
- * thousands of token spans never land in one long main-thread task. The selected trajectory's
- * group is always included.
+ * One group's cards are committed per animation frame, whichever slots ask: a step's thousands
+ * of token spans never land in one long main-thread task, and a busy page still paints between.
  */
-function useProgressiveCount(groups: GroupView[], selected: number | null): number {
-  const [count, setCount] = useState(GROUPS_PER_FRAME);
-  useEffect(() => setCount(GROUPS_PER_FRAME), [groups]);
+const frameQueue: (() => void)[] = [];
+let frameScheduled = false;
+
+function runNextInFrame(): void {
+  frameScheduled = false;
+  frameQueue.shift()?.();
+  if (frameQueue.length > 0) scheduleFrame();
+}
+
+function scheduleFrame(): void {
+  if (frameScheduled) return;
+  frameScheduled = true;
+  requestAnimationFrame(runNextInFrame);
+}
+
+/** Run `job` in a coming frame, after the jobs queued before it; returns a cancel function. */
+function inAFrame(job: () => void): () => void {
+  frameQueue.push(job);
+  scheduleFrame();
+  return () => {
+    const at = frameQueue.indexOf(job);
+    if (at >= 0) frameQueue.splice(at, 1);
+  };
+}
+
+/** Distance (px) outside the visible rollouts at which a group is rendered ahead of scrolling. */
+const RENDER_AHEAD_PX = 600;
+
+/** Approximate height of a group not rendered yet, so the scroll range stays about right. */
+const CARD_HEIGHT_PX = 84;
+
+/**
+ * Whether an element is within RENDER_AHEAD_PX of the visible part of `root`. Without
+ * IntersectionObserver (jsdom), everything counts as near.
+ */
+function useNear(element: RefObject<HTMLElement | null>, root: RefObject<HTMLElement | null>): boolean {
+  const [near, setNear] = useState(typeof IntersectionObserver === 'undefined');
   useEffect(() => {
-    if (count >= groups.length) return;
-    const frame = requestAnimationFrame(() => setCount((c) => c + GROUPS_PER_FRAME));
-    return () => cancelAnimationFrame(frame);
-  }, [count, groups]);
-  const selectedGroup = selected === null ? -1 : groups.findIndex((view) => view.indices.includes(selected));
-  return Math.max(count, selectedGroup + 1);
+    if (typeof IntersectionObserver === 'undefined' || !element.current) return;
+    const observer = new IntersectionObserver((entries) => setNear(entries.some((entry) => entry.isIntersecting)), {
+      root: root.current,
+      rootMargin: `${RENDER_AHEAD_PX}px 0px`,
+    });
+    observer.observe(element.current);
+    return () => observer.disconnect();
+  }, [element, root]);
+  return near;
+}
+
+interface GroupSlotProps {
+  view: GroupView;
+  report: StepReport;
+  selected: number | null;
+  onSelect: (index: number) => void;
+  scroller: RefObject<HTMLElement | null>;
+}
+
+/**
+ * A group's place in the list. Its cards are rendered once it comes near the visible part of
+ * the list (or holds the selected trajectory), one group per frame; until then it is its heading
+ * and a space of about its height. When a new step arrives, the cards shown keep the previous
+ * step's content for the frame or two until their turn comes.
+ */
+function GroupSlot({ view, report, selected, onSelect, scroller }: GroupSlotProps) {
+  const slot = useRef<HTMLDivElement>(null);
+  const near = useNear(slot, scroller);
+  const holdsSelection = selected !== null && view.indices.includes(selected);
+  const [renderedFor, setRenderedFor] = useState<StepReport | null>(null);
+  const previous = useRef<ReactElement | null>(null);
+  const wanted = near || holdsSelection;
+  useEffect(() => {
+    if (!wanted || renderedFor === report) return;
+    return inAFrame(() => setRenderedFor(report));
+  }, [wanted, report, renderedFor]);
+
+  let content: ReactElement | null = null;
+  if (renderedFor === report) {
+    content = <GroupSection view={view} report={report} selected={selected} onSelect={onSelect} />;
+    previous.current = content;
+  } else if (wanted) {
+    content = previous.current;
+  }
+  return (
+    <div ref={slot} data-group-slot={view.group}>
+      {content ?? <GroupHeading view={view} placeholderHeight={view.indices.length * CARD_HEIGHT_PX} />}
+    </div>
+  );
 }
 
 export function Inspector(): ReactElement {
@@ -312,7 +406,7 @@ export function Inspector(): ReactElement {
   const selectTrajectory = useWorkbench((state) => state.selectTrajectory);
   const groups = useMemo(() => (report ? groupsOf(report) : []), [report]);
   const counts = useMemo(() => (report ? filterCounts(report) : null), [report]);
-  const shownGroups = useProgressiveCount(groups, selected);
+  const scroller = useRef<HTMLDivElement>(null);
 
   if (!report) {
     return (
@@ -342,7 +436,11 @@ export function Inspector(): ReactElement {
       {report.trajectories.length === 0 ? (
         <p>The rollouts of step {report.step} are no longer kept; only the most recent steps keep them.</p>
       ) : (
-        groups.slice(0, shownGroups).map((view) => <GroupSection key={view.group} view={view} report={report} selected={selected} onSelect={selectTrajectory} />)
+        <div ref={scroller} className="rollout-list">
+          {groups.map((view) => (
+            <GroupSlot key={view.group} view={view} report={report} selected={selected} onSelect={selectTrajectory} scroller={scroller} />
+          ))}
+        </div>
       )}
     </section>
   );
