@@ -33,15 +33,15 @@ export function checkpointPaths(stem: string): { manifest: string; weights: stri
   return { manifest: `${stem}.json`, weights: `${stem}.bin` };
 }
 
-/** The bundled warm-start checkpoint of a scale. */
-export function bundledCheckpoint(scale: ModelScale): string {
-  return path.join(MODELS_DIR, scale);
+/** The bundled warm-start checkpoint of a scale and task: models/<scale>, or models/<scale>-<task> off arithmetic. */
+export function bundledCheckpoint(scale: ModelScale, task = 'arithmetic'): string {
+  return path.join(MODELS_DIR, task === 'arithmetic' ? scale : `${scale}-${task}`);
 }
 
 export function loadPolicy(stem: string): { policy: Policy; manifest: CheckpointManifest } {
   const paths = checkpointPaths(stem);
   if (!fs.existsSync(paths.manifest)) {
-    throw new UsageError(`no checkpoint at ${paths.manifest} (make one with: npm run pretrain -- --scale <scale>)`);
+    throw new UsageError(`no checkpoint at ${paths.manifest} (make one with: npm run pretrain -- --scale <scale> --task <task>)`);
   }
   const manifest = JSON.parse(fs.readFileSync(paths.manifest, 'utf8')) as CheckpointManifest;
   const bytes = new Uint8Array(fs.readFileSync(paths.weights));

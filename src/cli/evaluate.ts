@@ -35,7 +35,7 @@ runMain(async () => {
     throw new UsageError((error as Error).message);
   }
   const backend = await startBackend(values.backend);
-  const stem = values.checkpoint ?? bundledCheckpoint(config.scale);
+  const stem = values.checkpoint ?? bundledCheckpoint(config.scale, config.task);
   const { policy } = loadPolicy(stem);
   console.log(`evaluating ${stem} on ${backend}`);
   const evaluation = await evaluateHeldOut(policy, config, true);

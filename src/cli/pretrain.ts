@@ -50,7 +50,7 @@ runMain(async () => {
       `call failure rate ${formatNumber(evaluation.callFailureRate)}, all calls failed ${formatNumber(evaluation.allCallsFailedRate)}`,
   );
   console.log(`by kind: ${Object.entries(evaluation.byKind).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
-  const stem = values.out ?? bundledCheckpoint(scale);
+  const stem = values.out ?? bundledCheckpoint(scale, values.task!);
   await savePolicy(stem, policy, { pretrain: options, backend, trainSeconds: Math.round(trainSeconds), evaluation });
   console.log(`wrote ${stem}.json and ${stem}.bin`);
 });

@@ -27,7 +27,7 @@ runMain(async () => {
   const steps = Number(values.steps);
   if (!Number.isInteger(steps) || steps < 0) throw new UsageError(`--steps: "${values.steps}" is not an integer >= 0`);
   const backend = await startBackend(values.backend);
-  const checkpoint = values.checkpoint ?? bundledCheckpoint(config.scale);
+  const checkpoint = values.checkpoint ?? bundledCheckpoint(config.scale, config.task);
   const { policy } = loadPolicy(checkpoint);
   const out = values.out ? fs.openSync(prepare(values.out), 'w') : null;
   const write = (record: object) => out !== null && fs.writeSync(out, jsonLine(record));

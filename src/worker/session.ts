@@ -36,8 +36,8 @@ export interface Checkpoint {
 
 export interface SessionEnvironment {
   post: (message: FromWorker) => void;
-  /** The bundled warm-start checkpoint of a scale; rejects with a plain-words reason. */
-  loadCheckpoint: (scale: ModelScale) => Promise<Checkpoint>;
+  /** The bundled warm-start checkpoint of a scale and task family; rejects with a plain-words reason. */
+  loadCheckpoint: (scale: ModelScale, task: string) => Promise<Checkpoint>;
   /** Starts tfjs on the chosen backend (or the best fallback) and says which one runs. */
   startBackend: (choice: BackendChoice) => Promise<BackendReport>;
 }
@@ -181,7 +181,7 @@ export class TrainingSession {
       this.post({ type: 'status', status: 'loading', message: `Loading the bundled ${config.scale} checkpoint…` });
       let checkpoint: Checkpoint;
       try {
-        checkpoint = await this.environment.loadCheckpoint(config.scale);
+        checkpoint = await this.environment.loadCheckpoint(config.scale, config.task);
       } catch (error) {
         throw new LoadError(errorText(error));
       }

@@ -10,23 +10,27 @@ import { startPreferredBackend, TrainingSession, type Checkpoint } from './sessi
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
-/** The bundled warm-start checkpoint of a scale: public/models/<scale>.json and .bin. */
-async function loadBundledCheckpoint(scale: ModelScale): Promise<Checkpoint> {
-  const base = new URL(`${import.meta.env.BASE_URL}models/${scale}`, scope.location.href).href;
+/**
+ * The bundled warm-start checkpoint of a scale and task: public/models/<scale>.json and .bin for
+ * arithmetic, public/models/<scale>-<task>.json and .bin for any other task family.
+ */
+async function loadBundledCheckpoint(scale: ModelScale, task: string): Promise<Checkpoint> {
+  const stem = task === 'arithmetic' ? scale : `${scale}-${task}`;
+  const base = new URL(`${import.meta.env.BASE_URL}models/${stem}`, scope.location.href).href;
   const [manifestResponse, weightsResponse] = await Promise.all([
-    fetchBundled(`${base}.json`, scale),
-    fetchBundled(`${base}.bin`, scale),
+    fetchBundled(`${base}.json`, scale, task),
+    fetchBundled(`${base}.bin`, scale, task),
   ]);
   let manifest: CheckpointManifest;
   try {
     manifest = (await manifestResponse.json()) as CheckpointManifest;
   } catch {
-    throw missingCheckpoint(scale, `models/${scale}.json is not JSON`);
+    throw missingCheckpoint(scale, task, `models/${stem}.json is not JSON`);
   }
   return { manifest, bytes: new Uint8Array(await weightsResponse.arrayBuffer()) };
 }
 
-async function fetchBundled(url: string, scale: ModelScale): Promise<Response> {
+async function fetchBundled(url: string, scale: ModelScale, task: string): Promise<Response> {
   const file = url.slice(url.lastIndexOf('/models/') + 1);
   let response: Response;
   try {
@@ -34,14 +38,17 @@ async function fetchBundled(url: string, scale: ModelScale): Promise<Response> {
   } catch (error) {
     throw new Error(`could not fetch ${file}: ${(error as Error).message}`);
   }
-  if (!response.ok) throw missingCheckpoint(scale, `${file}: HTTP ${response.status}`);
+  if (!response.ok) throw missingCheckpoint(scale, task, `${file}: HTTP ${response.status}`);
   // Vite's dev and preview servers answer a missing file with the page itself.
-  if ((response.headers.get('content-type') ?? '').includes('text/html')) throw missingCheckpoint(scale, `${file} is not there`);
+  if ((response.headers.get('content-type') ?? '').includes('text/html')) throw missingCheckpoint(scale, task, `${file} is not there`);
   return response;
 }
 
-function missingCheckpoint(scale: ModelScale, why: string): Error {
-  return new Error(`this page has no bundled checkpoint for the ${scale} scale (${why}); choose a scale that ships one, e.g. tiny`);
+function missingCheckpoint(scale: ModelScale, task: string, why: string): Error {
+  if (task === 'arithmetic') {
+    return new Error(`this page has no bundled checkpoint for the ${scale} scale (${why}); choose a scale that ships one, e.g. tiny`);
+  }
+  return new Error(`this page has no bundled checkpoint for the ${scale} scale on the ${task} task (${why}); choose a scale or task that ships one, e.g. tiny`);
 }
 
 const session = new TrainingSession({

@@ -60,6 +60,39 @@ describe('ToolEnvironment', () => {
     });
   }
 
+  for (const p of [0.2, 0.4]) {
+    it(`times a valid call out at rate ${p} within 4 standard errors over 20000 calls, always the environment's fault`, () => {
+      const n = 20000;
+      const valid = new ToolEnvironment('calculator', p, new Rng(6));
+      let timeouts = 0;
+      for (let i = 0; i < n; i++) {
+        const record = valid.call('47*86');
+        if (record.ok) {
+          expect(record.value).toBe('4042');
+          continue;
+        }
+        timeouts += 1; // a valid expression can only fail by timing out
+        expect(record).toMatchObject({ ok: false, error: 'timeout', cause: 'environment' });
+      }
+      // p .2: 4 * sqrt(.2 * .8 / 20000) = .0113; p .4: 4 * sqrt(.4 * .6 / 20000) = .0139
+      const standardError = Math.sqrt((p * (1 - p)) / n);
+      expect(Math.abs(timeouts / n - p)).toBeLessThan(4 * standardError);
+
+      const malformed = new ToolEnvironment('calculator', p, new Rng(7));
+      let policyFailures = 0;
+      for (let i = 0; i < 2000; i++) {
+        const record = malformed.call('(47*86');
+        expect(record.ok).toBe(false);
+        if (record.error === 'timeout') expect(record.cause).toBe('environment');
+        else {
+          policyFailures += 1;
+          expect(record).toMatchObject({ error: 'syntax', cause: 'policy' });
+        }
+      }
+      expect(policyFailures).toBeGreaterThan(0);
+    });
+  }
+
   it('draws the timeout pattern independently of what the policy wrote', () => {
     const pattern = (expression: string) => {
       const environment = new ToolEnvironment('calculator', 0.3, new Rng(4));
