@@ -8,6 +8,7 @@ import { Controls } from './panels/Controls';
 import { Curves } from './panels/Curves';
 import { Header } from './panels/Header';
 import { Inspector } from './panels/Inspector';
+import { Results } from './panels/Results';
 import { Timeline } from './panels/Timeline';
 import { TokenView } from './panels/TokenView';
 import { useWorkbench } from './store';
@@ -33,6 +34,7 @@ export function App() {
             </div>
           )}
           <Curves />
+          <Results />
         </main>
       </div>
     </div>

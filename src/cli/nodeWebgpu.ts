@@ -42,10 +42,14 @@ export function installNodeWebGPU(): Promise<void> {
   return installing;
 }
 
-async function install(): Promise<void> {
-  if (currentNavigator()?.gpu != null) return; // someone already provided WebGPU
-
-  // 1. The Vulkan driver: the user's choice if they set one, else SwiftShader.
+/**
+ * Points the Vulkan loader at SwiftShader (unless VK_ICD_FILENAMES names another driver) and
+ * gives Vulkan a runtime folder. The loader reads the real process environment, which a worker
+ * thread's process.env is only a copy of: a process that trains on WebGPU in worker threads
+ * calls this on its main thread before starting them.
+ */
+export function setVulkanEnvironment(): void {
+  // The Vulkan driver: the user's choice if they set one, else SwiftShader.
   const fromEnv = icdFromEnv();
   if (fromEnv === undefined) {
     if (!existsSync(SWIFTSHADER_ICD)) {
@@ -58,10 +62,16 @@ async function install(): Promise<void> {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
 
-  // 2. A writable runtime dir (Vulkan/Dawn complain without one).
+  // A writable runtime dir (Vulkan/Dawn complain without one).
   if (!process.env.XDG_RUNTIME_DIR) {
     process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'tao-xdg-'));
   }
+}
+
+async function install(): Promise<void> {
+  if (currentNavigator()?.gpu != null) return; // someone already provided WebGPU
+
+  setVulkanEnvironment();
 
   // 3. The Vulkan loader (libvulkan.so.1). Dawn dlopens it by name; Debian has it only when the
   //    libvulkan1 package is installed, but Chromium ships its own copy next to SwiftShader.

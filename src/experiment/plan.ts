@@ -1,0 +1,125 @@
+// What an experiment runs: every variant (a preset, or one value of a swept setting) for every
+// seed under one condition (task and tool flakiness), from the same warm-start checkpoint. Runs of
+// one seed share the seed, hence the prompt stream: variants are compared pair by pair.
+
+import { resolveConfig, type Config } from '../core/config';
+
+/** A condition the variants are compared under. */
+export interface Condition {
+  task: string;
+  /** Probability that a tool call times out whatever the policy wrote (the environment's failure). */
+  flaky: number;
+}
+
+/** "arithmetic", "arithmetic-flaky0.2", "three_operand": a condition as a folder-safe name. */
+export function conditionName({ task, flaky }: Condition): string {
+  return flaky > 0 ? `${task}-flaky${flaky}` : task;
+}
+
+/** One training run of the experiment. */
+export interface RunSpec {
+  /** File-safe and unique within the experiment: "<variant>-seed<seed>". */
+  id: string;
+  condition: string;
+  /** Preset name, or "<param>=<value>" in a sweep. */
+  variant: string;
+  seed: number;
+  steps: number;
+  config: Config;
+}
+
+/** The experiment as written to plan.json: enough to resume it and to summarise it. */
+export interface ExperimentPlan {
+  kind: 'experiment' | 'sweep';
+  condition: string;
+  /** Variants in the order given; the first is the baseline of paired differences unless grpo is among them. */
+  variants: string[];
+  baseline: string;
+  seeds: number[];
+  steps: number;
+  scale: string;
+  checkpoint: string;
+  backend: string;
+  /** For a sweep: the swept setting and its values, in variant order. */
+  sweep?: { param: string; values: number[] };
+  runs: RunSpec[];
+}
+
+/**
+ * An override object for a dotted setting: "learningRate" -> { learningRate: v },
+ * "bonus.coef" and "shape.bonus.coef" -> { shape: { bonus: { coef: v } } } (the shaping fields
+ * may be named without their "shape." prefix).
+ */
+export function overrideAt(param: string, value: unknown): Record<string, unknown> {
+  const parts = param.split('.');
+  if (parts.some((part) => part.length === 0)) throw new Error(`"${param}" is not a setting path`);
+  const top = resolveConfig();
+  const path = parts[0] in top ? parts : ['shape', ...parts];
+  if (path[0] === 'shape' && !(path[1] in top.shape)) throw new Error(`"${param}" is not a setting (neither a config field nor a shaping field)`);
+  return path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as Record<string, unknown>;
+}
+
+/** Deep merge of plain objects (arrays and values replace). */
+function merge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    const bothObjects = [current, value].every((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
+    out[key] = bothObjects ? merge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
+}
+
+export interface PlanOptions {
+  kind: 'experiment' | 'sweep';
+  condition: Condition;
+  seeds: number;
+  /** The first seed; seeds are firstSeed, firstSeed + 1, ... */
+  firstSeed: number;
+  steps: number;
+  scale: string;
+  checkpoint: string;
+  backend: string;
+  /** Config fields every run shares (evaluation sizes, learning rate, ...). */
+  common: Record<string, unknown>;
+  /** experiment: the presets to compare. */
+  presets?: string[];
+  /** sweep: the preset swept around, the setting and its values. */
+  sweep?: { preset: string; param: string; values: number[] };
+}
+
+/** Every run of an experiment or sweep; configs are validated here, before anything trains. */
+export function planExperiment(options: PlanOptions): ExperimentPlan {
+  const condition = conditionName(options.condition);
+  const seeds = Array.from({ length: options.seeds }, (_, i) => options.firstSeed + i);
+  const shared = merge(options.common, { scale: options.scale, task: options.condition.task, flakyProbability: options.condition.flaky });
+  const variants: { name: string; overrides: Record<string, unknown> }[] =
+    options.kind === 'sweep'
+      ? options.sweep!.values.map((value) => ({
+          name: `${options.sweep!.param}=${value}`,
+          overrides: merge({ preset: options.sweep!.preset }, overrideAt(options.sweep!.param, value)),
+        }))
+      : options.presets!.map((preset) => ({ name: preset, overrides: { preset } }));
+  if (new Set(variants.map((v) => v.name)).size !== variants.length) throw new Error('a variant is listed twice');
+  const runs: RunSpec[] = [];
+  for (const variant of variants) {
+    for (const seed of seeds) {
+      const config = resolveConfig(merge(merge(shared, variant.overrides), { seed }));
+      runs.push({ id: `${variant.name}-seed${seed}`, condition, variant: variant.name, seed, steps: options.steps, config });
+    }
+  }
+  const names = variants.map((v) => v.name);
+  return {
+    kind: options.kind,
+    condition,
+    variants: names,
+    baseline: names.includes('grpo') ? 'grpo' : names[0],
+    seeds,
+    steps: options.steps,
+    scale: options.scale,
+    checkpoint: options.checkpoint,
+    backend: options.backend,
+    sweep: options.sweep ? { param: options.sweep.param, values: options.sweep.values } : undefined,
+    runs,
+  };
+}
