@@ -4,6 +4,7 @@
 
 import type { BackendName } from '../../core/backend';
 import type { BackendChoice, FailureKind, WorkerStatus } from '../../worker/protocol';
+import { CopyLinkButton } from './LinkNotice';
 import { useWorkbench } from '../store';
 import './panels.css';
 
@@ -83,6 +84,7 @@ export function Header() {
             ))}
           </select>
         </label>
+        <CopyLinkButton />
         <span className="wb-stat">
           <span className="wb-stat-name">Step</span>{' '}
           <span className="wb-stat-value" aria-label="Step">
