@@ -9,6 +9,7 @@ import { Curves } from './panels/Curves';
 import { Header } from './panels/Header';
 import { Inspector } from './panels/Inspector';
 import { Results } from './panels/Results';
+import { Runs } from './panels/Runs';
 import { Timeline } from './panels/Timeline';
 import { TokenView } from './panels/TokenView';
 import { useWorkbench } from './store';
@@ -34,6 +35,7 @@ export function App() {
             </div>
           )}
           <Curves />
+          <Runs />
           <Results />
         </main>
       </div>

@@ -6,6 +6,9 @@ import { LinkNotice } from './panels/LinkNotice';
 import { useWorkbench } from './store';
 import { configFromSearch, configToSearch, hasConfigParams } from './urlConfig';
 import { connectWorker } from './workerClient';
+import { lastOpenRun, startPersistence } from './persistence';
+import { RunsDb, type SavedRun } from './runsDb';
+import { useSavedRuns } from './savedRuns';
 
 // `?backend=webgpu|webgl|wasm|cpu` picks the backend (default: the best the browser offers).
 const requestedBackend = new URLSearchParams(window.location.search).get('backend');
@@ -20,15 +23,37 @@ function showSearch(search: string): void {
 // A link carries the config (urlConfig.ts). It goes into the store before the worker connects,
 // so the worker's first 'init' (sent from the draft) already trains the linked setup.
 let linkProblems: string[] = [];
-if (hasConfigParams(window.location.search)) {
+const linked = hasConfigParams(window.location.search) ? configFromSearch(window.location.search).config : null;
+if (linked) {
   const { config, problems } = configFromSearch(window.location.search);
   linkProblems = problems;
   useWorkbench.setState({ config, draft: config });
   showSearch(configToSearch(config, requestedBackend)); // the fields as used, defaults in place of refused values
 }
 
-// Training runs in a worker from the start; the page only renders what the store holds.
-connectWorker();
+// Runs are saved in the browser as they go (IndexedDB). The run open when the page went away is
+// reopened and resumes from its saved weights, unless the address asks for another setup (the
+// address follows the run, so a reload carries the run's own config); then training runs in a
+// worker, and the page only renders what the store holds.
+async function connect(): Promise<void> {
+  let db: RunsDb | null = null;
+  let restore: SavedRun | undefined;
+  try {
+    db = await RunsDb.open();
+    await db.purgeDeleted();
+    const last = await lastOpenRun(db);
+    if (last && (!linked || configToSearch(linked) === configToSearch(last.meta.config))) restore = last;
+  } catch (error) {
+    useSavedRuns.getState().say(`Runs cannot be saved in this browser: ${(error as Error).message}`);
+  }
+  connectWorker(restore);
+  if (db) {
+    const saved = useSavedRuns.getState();
+    saved.attach(db);
+    startPersistence(db, saved.say, () => void saved.refresh());
+  }
+}
+void connect();
 
 // From here on the address follows the run's config (a reset with a new draft, a live change),
 // so it is always a link to what is shown.

@@ -6,7 +6,8 @@ import { create } from 'zustand';
 import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
 import type { Evaluation } from '../core/evaluate';
 import type { StepReport, StepSettings } from '../core/trainer';
-import type { BackendChoice, BackendReport, FailureKind, FromWorker, SettingChange, ToWorker, WorkerStatus } from '../worker/protocol';
+import type { BackendChoice, BackendReport, FailureKind, FromWorker, SettingChange, ToWorker, WeightSnapshot, WorkerStatus } from '../worker/protocol';
+import type { SavedRun } from './runsDb';
 
 /** Full rollouts are kept for this many most recent steps; metrics for all. */
 export const ROLLOUT_HISTORY = 200;
@@ -15,6 +16,9 @@ export const ROLLOUT_HISTORY = 200;
 export const LIVE_SETTINGS = LIVE_FIELDS.filter((field): field is keyof StepSettings & (typeof LIVE_FIELDS)[number] => field !== 'evalEvery');
 
 export interface WorkbenchState {
+  /** The run shown and trained: its id in the browser's saved runs, and its name. */
+  runId: string;
+  runName: string;
   /** The config the current run was started with, live changes applied. */
   config: Config;
   /** The config as edited; fields outside LIVE_SETTINGS that differ from `config` need a reset. */
@@ -33,6 +37,10 @@ export interface WorkbenchState {
   selectedStep: number | null;
   /** Index into the shown step's trajectories; null when none is open. */
   selectedTrajectory: number | null;
+  /** The weights of the run's last step: saved in the browser, and what a crashed worker resumes from. */
+  lastWeights: WeightSnapshot | null;
+  /** A saved run opened without weights (imported metrics): it can be viewed and compared, not trained. */
+  viewOnly: boolean;
 
   /** Installed by the worker client; tests install a fake. */
   send: (command: ToWorker) => void;
@@ -41,8 +49,11 @@ export interface WorkbenchState {
   start: () => void;
   pause: () => void;
   step: () => void;
-  /** Restart the run with the draft config (and the chosen backend). */
+  /** Restart the run with the draft config (and the chosen backend): a new run. */
   reset: () => void;
+  /** Show a saved run and continue training it from its saved weights. */
+  openRun: (run: SavedRun) => void;
+  renameRun: (name: string) => void;
   resume: () => void;
   /** Edit the draft; live fields are sent to the worker at once. */
   editConfig: (patch: Partial<Config>) => void;
@@ -87,7 +98,19 @@ export function initialConfig(): Config {
   return resolveConfig({ preset: 'tao-rl' });
 }
 
+/** A fresh run id (ids are local to this browser). */
+export function newRunId(): string {
+  return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `run-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** "tao-rl on arithmetic, seed 1": what a new run is called until renamed. */
+export function defaultRunName(config: Config): string {
+  return `${config.preset} on ${config.task}, ${config.scale}, seed ${config.seed}`;
+}
+
 export const useWorkbench = create<WorkbenchState>()((set, get) => ({
+  runId: newRunId(),
+  runName: defaultRunName(initialConfig()),
   config: initialConfig(),
   draft: initialConfig(),
   backendChoice: 'auto',
@@ -100,6 +123,8 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
   changes: [],
   selectedStep: null,
   selectedTrajectory: null,
+  lastWeights: null,
+  viewOnly: false,
 
   send: () => {
     throw new Error('no training worker is connected');
@@ -116,6 +141,9 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
       case 'step':
         set((state) => ({ reports: withRolloutHistory([...state.reports, message.report]) }));
         break;
+      case 'weights':
+        set({ lastWeights: { step: message.step, bytes: message.bytes } });
+        break;
       case 'evaluation':
         set((state) => ({ evaluations: [...state.evaluations, { step: message.step, evaluation: message.evaluation }] }));
         break;
@@ -128,16 +156,53 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
     }
   },
 
-  start: () => get().send({ type: 'start' }),
+  start: () => (get().viewOnly ? viewOnlyNotice(set) : get().send({ type: 'start' })),
   pause: () => get().send({ type: 'pause' }),
-  step: () => get().send({ type: 'step' }),
+  step: () => (get().viewOnly ? viewOnlyNotice(set) : get().send({ type: 'step' })),
   resume: () => get().send({ type: 'resume' }),
 
   reset: () => {
     const { draft, backendChoice } = get();
-    set({ config: draft, reports: [], evaluations: [], changes: [], selectedStep: null, selectedTrajectory: null, failure: null, status: 'loading' });
+    set({
+      runId: newRunId(),
+      runName: defaultRunName(draft),
+      config: draft,
+      reports: [],
+      evaluations: [],
+      changes: [],
+      selectedStep: null,
+      selectedTrajectory: null,
+      failure: null,
+      status: 'loading',
+      lastWeights: null,
+      viewOnly: false,
+    });
     get().send({ type: 'init', config: draft, backend: backendChoice });
   },
+
+  openRun: (run) => {
+    const { backendChoice } = get();
+    const viewOnly = run.weights === null && run.reports.length > 0;
+    set({
+      runId: run.meta.id,
+      runName: run.meta.name,
+      config: run.meta.config,
+      draft: run.meta.config,
+      // Steps after the saved weights (at most the one in flight when the page went away) are re-run.
+      reports: withRolloutHistory(viewOnly ? run.reports : run.reports.filter((r) => r.step <= (run.weights?.step ?? 0))),
+      evaluations: run.evaluations,
+      changes: run.changes,
+      selectedStep: null,
+      selectedTrajectory: null,
+      failure: null,
+      status: 'loading',
+      lastWeights: run.weights,
+      viewOnly,
+    });
+    get().send({ type: 'init', config: run.meta.config, backend: backendChoice, resume: run.weights ?? undefined });
+  },
+
+  renameRun: (name) => set({ runName: name }),
 
   editConfig: (patch) => {
     const draft = { ...get().draft, ...patch };
@@ -153,6 +218,10 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
   selectStep: (step) => set({ selectedStep: step, selectedTrajectory: null }),
   selectTrajectory: (index) => set({ selectedTrajectory: index }),
 }));
+
+function viewOnlyNotice(set: (partial: Partial<WorkbenchState>) => void): void {
+  set({ statusMessage: 'This run was imported without weights: it can be viewed and compared; Reset starts a new run with its settings.' });
+}
 
 /** The report the inspector shows: the selected step, or the latest. */
 export function shownReport(state: Pick<WorkbenchState, 'reports' | 'selectedStep'>): StepReport | null {

@@ -2,15 +2,20 @@
 // the worker's messages go into the store. The page thread never runs tfjs.
 
 import type { FromWorker, ToWorker } from '../worker/protocol';
+import type { SavedRun } from './runsDb';
 import { useWorkbench } from './store';
 
-/** Starts the training worker, wires it to the store and loads the draft config. Returns a disconnect. */
-export function connectWorker(): () => void {
+/**
+ * Starts the training worker and wires it to the store; then opens `restore` (a run saved in the
+ * browser) or starts a new run on the draft config. Returns a disconnect.
+ */
+export function connectWorker(restore?: SavedRun): () => void {
   const receive = (message: FromWorker) => useWorkbench.getState().receive(message);
   const crash = (detail: string) => {
-    const reports = useWorkbench.getState().reports;
-    const lastGoodStep = reports.length > 0 ? reports[reports.length - 1].step : 0;
-    receive({ type: 'failure', kind: 'crash', message: `The training worker crashed: ${detail}.`, lastGoodStep });
+    const { lastWeights } = useWorkbench.getState();
+    const lastGoodStep = lastWeights?.step ?? 0;
+    const kept = lastWeights ? ` The page kept the weights of step ${lastGoodStep}: Resume continues from there in a new worker.` : '';
+    receive({ type: 'failure', kind: 'crash', message: `The training worker crashed: ${detail}.${kept}`, lastGoodStep });
   };
 
   let worker: Worker | null = null;
@@ -32,9 +37,16 @@ export function connectWorker(): () => void {
 
   const send = (command: ToWorker) => {
     if (worker === null) {
-      // The weights went with the old worker: only a fresh run (reset, i.e. 'init') can continue.
+      // The old worker's weights went with it; the page keeps those of the last step, so a new
+      // worker can resume from them. Without them only a fresh run ('init') can continue.
+      const { config, backendChoice, lastWeights } = useWorkbench.getState();
+      if (command.type === 'resume' && lastWeights) {
+        worker = spawn();
+        worker.postMessage({ type: 'init', config, backend: backendChoice, resume: lastWeights } satisfies ToWorker);
+        return;
+      }
       if (command.type !== 'init') {
-        crash('it is no longer running and the weights it held are lost; reset to start a new run');
+        crash('it is no longer running; reset to start a new run');
         return;
       }
       worker = spawn();
@@ -44,7 +56,8 @@ export function connectWorker(): () => void {
 
   worker = spawn();
   useWorkbench.setState({ send });
-  useWorkbench.getState().reset(); // 'init' with the draft config and backend choice
+  if (restore) useWorkbench.getState().openRun(restore);
+  else useWorkbench.getState().reset(); // 'init' with the draft config and backend choice
 
   return () => {
     worker?.terminate();

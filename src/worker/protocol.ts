@@ -10,8 +10,12 @@ import type { StepReport, StepSettings } from '../core/trainer';
 export type BackendChoice = BackendName | 'auto';
 
 export type ToWorker =
-  /** Start (or restart) a run: load the bundled checkpoint of config.scale, set up the trainer. */
-  | { type: 'init'; config: Config; backend: BackendChoice }
+  /**
+   * Start (or restart) a run: load the bundled checkpoint of config.scale, set up the trainer.
+   * With `resume`, the run continues from those weights of a later step (a run saved in the
+   * browser, or a worker that crashed): the bundled checkpoint stays its KL reference.
+   */
+  | { type: 'init'; config: Config; backend: BackendChoice; resume?: WeightSnapshot }
   /** Train continuously until paused. */
   | { type: 'start' }
   /** Stop after the step in flight. */
@@ -24,6 +28,12 @@ export type ToWorker =
   | { type: 'evaluate' }
   /** After an error: restore the last good weights and continue from there (paused). */
   | { type: 'resume' };
+
+/** Weights of a completed step, as checkpoint bytes in the layout of the run's starting checkpoint. */
+export interface WeightSnapshot {
+  step: number;
+  bytes: Uint8Array;
+}
 
 export interface BackendReport {
   name: BackendName;
@@ -51,6 +61,8 @@ export type FromWorker =
   | { type: 'status'; status: WorkerStatus; message?: string }
   /** A completed RL step. */
   | { type: 'step'; report: StepReport }
+  /** The weights after a step, sent right after its report: what the page saves and resumes from. */
+  | ({ type: 'weights' } & WeightSnapshot)
   | { type: 'evaluation'; step: number; evaluation: Evaluation }
   /** Live settings accepted: which fields changed, from what to what, from which step. */
   | { type: 'settingsApplied'; changes: SettingChange[] }

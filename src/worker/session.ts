@@ -18,6 +18,7 @@ import type {
   FromWorker,
   SettingChange,
   ToWorker,
+  WeightSnapshot,
   WorkerStatus,
 } from './protocol';
 
@@ -42,11 +43,6 @@ export interface SessionEnvironment {
   startBackend: (choice: BackendChoice) => Promise<BackendReport>;
 }
 
-/** Weights of a completed step, as checkpoint bytes (the manifest is the run's starting one). */
-export interface WeightSnapshot {
-  step: number;
-  bytes: Uint8Array;
-}
 
 type Phase =
   | 'empty' // no run yet
@@ -131,7 +127,7 @@ export class TrainingSession {
   private dispatch(message: ToWorker): Promise<void> {
     switch (message.type) {
       case 'init':
-        return this.init(message.config, message.backend);
+        return this.init(message.config, message.backend, message.resume);
       case 'settings':
         this.applySettings(message.settings);
         return Promise.resolve();
@@ -158,7 +154,7 @@ export class TrainingSession {
   // -------------------------------------------------------------------------------------------
   // Loading
 
-  private async init(config: Config, choice: BackendChoice): Promise<void> {
+  private async init(config: Config, choice: BackendChoice, resume?: WeightSnapshot): Promise<void> {
     const run = ++this.run;
     const previous = this.phase === 'busy' ? this.work : null;
     this.resetWork();
@@ -187,14 +183,16 @@ export class TrainingSession {
       }
       if (run !== this.run) return;
       this.startCheckpoint = checkpoint;
-      const start = { step: 0, bytes: checkpoint.bytes };
+      const start = resume ?? { step: 0, bytes: checkpoint.bytes };
       try {
         this.trainer = this.makeTrainer(start);
       } catch (error) {
-        throw new LoadError(`the bundled ${config.scale} checkpoint could not be used: ${errorText(error)}`);
+        const what = resume ? `the saved weights of step ${resume.step}` : `the bundled ${config.scale} checkpoint`;
+        throw new LoadError(`${what} could not be used: ${errorText(error)}`);
       }
       this.lastGood = start;
-      this.becomeIdle('ready', `${parameters(this.trainer.policy).toLocaleString('en')} parameters on ${backend.name}`);
+      const from = resume ? `resumed from the weights of step ${resume.step} (optimizer state reset), ` : '';
+      this.becomeIdle(resume ? 'paused' : 'ready', `${from}${parameters(this.trainer.policy).toLocaleString('en')} parameters on ${backend.name}`);
     } catch (error) {
       if (run === this.run) this.fail(this.kindOf(error), errorText(error));
     }
@@ -345,6 +343,7 @@ export class TrainingSession {
       // The snapshot is taken before the report goes out: every step the page shows can be resumed from.
       this.lastGood = { step: report.step, bytes };
       this.post({ type: 'step', report: { ...report, metrics: { ...report.metrics, 'time/snapshot_s': snapshotSeconds } } });
+      this.post({ type: 'weights', step: report.step, bytes });
       return report.step;
     } finally {
       if (run === this.run) this.stepInFlight = false;

@@ -89,4 +89,45 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
     await page.screenshot({ path: path.join(ARTIFACTS, 'workbench.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
+
+  it('saves the run as it trains: after a reload it is there and resumes; two runs overlay in Compare', { timeout: 600_000 }, async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    // wasm: the fastest backend here; what is tested is saving, not the backend.
+    await page.goto(`${url}?backend=wasm`);
+    const status = page.getByRole('status');
+    await expect.poll(() => status.textContent(), { timeout: 180_000 }).toMatch(/ready|paused/);
+    await page.getByLabel('Group size', { exact: true }).fill('2');
+    await page.getByLabel('Prompts per batch', { exact: true }).fill('1');
+    await page.getByRole('button', { name: 'Apply now' }).click();
+    await expect.poll(() => status.textContent(), { timeout: 180_000 }).toMatch(/ready|paused/);
+    for (let n = 1; n <= 2; n++) {
+      await page.getByRole('button', { name: 'Step', exact: true }).click();
+      await expect.poll(() => stepCount(page), { timeout: 120_000 }).toBe(n);
+    }
+    const saved = page.getByRole('list', { name: 'Saved runs' });
+    await expect.poll(() => saved.textContent(), { timeout: 20_000 }).toContain('2 steps · weights of step 2');
+
+    await page.reload();
+    await expect.poll(() => status.textContent(), { timeout: 180_000 }).toMatch(/paused/);
+    expect(await stepCount(page)).toBe(2);
+    expect(await page.getByLabel('Group size', { exact: true }).inputValue()).toBe('2');
+    await page.getByRole('heading', { name: 'Rollouts (step 2)' }).waitFor();
+    await page.getByRole('button', { name: 'Step', exact: true }).click();
+    await expect.poll(() => stepCount(page), { timeout: 120_000 }).toBe(3);
+
+    // A second run, then both in Compare.
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await expect.poll(() => status.textContent(), { timeout: 180_000 }).toMatch(/ready/);
+    await page.getByRole('button', { name: 'Step', exact: true }).click();
+    await expect.poll(() => stepCount(page), { timeout: 120_000 }).toBe(1);
+    await expect.poll(() => saved.getByRole('listitem').count()).toBeGreaterThanOrEqual(2);
+    for (const box of (await saved.getByRole('checkbox').all()).slice(0, 2)) await box.check();
+    await page.getByRole('button', { name: /^Compare 2 runs/ }).click();
+    const chart = page.getByRole('figure', { name: 'Training reward (accuracy)' });
+    await expect.poll(() => chart.locator('path.recharts-line-curve').count(), { timeout: 30_000 }).toBe(2);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'runs-compare.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
 });

@@ -97,15 +97,33 @@ describe('TrainingSession', () => {
     const before = h.posted.length;
     await h.session.handle({ type: 'step' });
     const after = h.posted.slice(before);
-    expect(after.map((m) => m.type)).toEqual(['status', 'step', 'status']);
+    expect(after.map((m) => m.type)).toEqual(['status', 'step', 'weights', 'status']);
     expect(statuses(after)).toEqual(['running', 'paused']);
     const [report] = ofType(after, 'step');
     expect(report.report.step).toBe(1);
     expect(report.report.trajectories).toHaveLength(8); // 2 prompts x 4 samples
     expect(report.report.metrics['time/snapshot_s']).toBeGreaterThanOrEqual(0);
     expect(h.session.lastGoodStep).toBe(1);
-    // the snapshot is the weights after the step
+    // the snapshot is the weights after the step, and the page is sent them to save
     expect(Buffer.from(h.session.lastGoodWeights!.bytes).equals(Buffer.from(await weightBytes(h)))).toBe(true);
+    const [weights] = ofType(after, 'weights');
+    expect(weights.step).toBe(1);
+    expect(Buffer.from(weights.bytes).equals(Buffer.from(await weightBytes(h)))).toBe(true);
+  });
+
+  it("'init' with saved weights continues the run from their step, paused", async () => {
+    const first = await ready();
+    await first.session.handle({ type: 'step' });
+    const [saved] = ofType(first.posted, 'weights');
+    const h = await ready();
+    const before = h.posted.length;
+    await h.session.handle({ type: 'init', config: CONFIG, backend: 'wasm', resume: saved });
+    expect(statuses(h.posted.slice(before)).at(-1)).toBe('paused');
+    expect(h.session.lastGoodStep).toBe(1);
+    expect(Buffer.from(await weightBytes(h)).equals(Buffer.from(saved.bytes))).toBe(true);
+    // The next step is numbered after the saved one.
+    await h.session.handle({ type: 'step' });
+    expect(ofType(h.posted, 'step').at(-1)!.report.step).toBe(2);
   });
 
   it("'start' trains until 'pause', which stops after the step in flight", async () => {

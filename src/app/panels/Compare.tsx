@@ -1,0 +1,177 @@
+// Two or more runs side by side: their curves overlaid as small multiples (one line per run, the
+// same colour for a run in every chart) and the settings in which they differ. Fed by props; the
+// run picker decides which runs. Drawn like the curves panel: no animation, ticks computed here.
+
+import { memo, useMemo } from 'react';
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { niceDomain, niceTicks, PALETTE } from '../../experiment/svg';
+import { configDifferences, HELD_OUT_SAMPLED, overlayRows, type ComparedRun, type OverlayRow } from '../compare';
+
+const CHART_HEIGHT = 190;
+
+interface CompareChartSpec {
+  id: string;
+  title: string;
+  /** Step metric, or HELD_OUT_SAMPLED. */
+  metric: string;
+  format: (value: number) => string;
+  domain?: [number, number];
+  /** Evaluations every few steps: dots on the points. */
+  sparse?: boolean;
+}
+
+const percent = (value: number) => `${(100 * value).toFixed(0)}%`;
+const twoDecimals = (value: number) => value.toFixed(2);
+
+const CHARTS: CompareChartSpec[] = [
+  // Rewards are binary here, so the mean reward is the training accuracy.
+  { id: 'reward', title: 'Training reward (accuracy)', metric: 'reward/mean', format: percent, domain: [0, 1] },
+  { id: 'held-out', title: 'Held-out sampled accuracy', metric: HELD_OUT_SAMPLED, format: percent, domain: [0, 1], sparse: true },
+  { id: 'entropy', title: 'Entropy, all policy tokens (nats)', metric: 'entropy/mean', format: twoDecimals },
+  { id: 'post-tool-entropy', title: 'Entropy, post-tool tokens (nats)', metric: 'entropy/post_tool_mean', format: twoDecimals },
+  { id: 'tool-failures', title: 'Tool calls failed', metric: 'tools/failure_frequency', format: percent, domain: [0, 1] },
+  { id: 'kept', title: 'Kept trajectories', metric: 'filter/kept_trajectories', format: percent, domain: [0, 1] },
+];
+
+/** A run's line colour: Okabe-Ito by its place among the compared runs. */
+const runColor = (index: number) => PALETTE[index % PALETTE.length];
+
+interface RunLine {
+  id: string;
+  name: string;
+  color: string;
+}
+
+/** A y axis's domain and ticks: a fixed domain keeps its ticks, else round numbers around the values. */
+function yAxisScale(rows: OverlayRow[], lines: RunLine[], fixed?: [number, number]): { domain: [number, number]; ticks: number[] } {
+  if (fixed) return { domain: fixed, ticks: niceTicks(fixed[0], fixed[1], 4) };
+  let [low, high] = [Infinity, -Infinity];
+  for (const row of rows) {
+    for (const { id } of lines) {
+      const value = row[id];
+      if (value === null || value === undefined) continue;
+      low = Math.min(low, value);
+      high = Math.max(high, value);
+    }
+  }
+  return low <= high ? niceDomain(low, high, 4) : niceDomain(0, 1, 4);
+}
+
+/** Whole-step ticks across [first, last]. */
+function stepTicks(first: number, last: number): number[] {
+  if (last <= first) return [first];
+  return niceTicks(first, last, 5).filter(Number.isInteger);
+}
+
+/** Run names under a chart, as plain HTML, like the curves panel. */
+function RunLegend({ lines }: { lines: RunLine[] }) {
+  return (
+    <ul className="curve-legend">
+      {lines.map((line) => (
+        <li key={line.id}>
+          <svg width="14" height="8" aria-hidden="true">
+            <line x1="0" y1="4" x2="14" y2="4" stroke={line.color} strokeWidth="2" />
+          </svg>
+          {line.name}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const CompareChart = memo(function CompareChart({ spec, rows, lines }: { spec: CompareChartSpec; rows: OverlayRow[]; lines: RunLine[] }) {
+  const headingId = `compare-${spec.id}`;
+  const firstStep = rows[0]?.step ?? 0;
+  const lastStep = rows.at(-1)?.step ?? 0;
+  const y = useMemo(() => yAxisScale(rows, lines, spec.domain), [rows, lines, spec]);
+  const xTicks = useMemo(() => stepTicks(firstStep, lastStep), [firstStep, lastStep]);
+  return (
+    <figure className="curve" aria-labelledby={headingId}>
+      <h3 id={headingId}>{spec.title}</h3>
+      {rows.length === 0 ? (
+        <p className="muted">None of these runs has this metric.</p>
+      ) : (
+        <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={{ width: 360, height: CHART_HEIGHT }}>
+          <LineChart data={rows} margin={{ top: 14, right: 12, bottom: 0, left: 0 }}>
+            <CartesianGrid stroke="#e4e4e4" vertical={false} />
+            <XAxis dataKey="step" type="number" domain={[firstStep, lastStep]} ticks={xTicks} interval={0} tick={{ fontSize: 11 }} />
+            <YAxis width={44} domain={y.domain} ticks={y.ticks} interval={0} tickFormatter={spec.format} tick={{ fontSize: 11 }} />
+            <Tooltip
+              isAnimationActive={false}
+              labelFormatter={(step) => `step ${step}`}
+              formatter={(value: unknown) => (typeof value === 'number' ? spec.format(value) : String(value))}
+            />
+            {lines.map((line) => (
+              <Line
+                key={line.id}
+                dataKey={line.id}
+                name={line.name}
+                stroke={line.color}
+                strokeWidth={1.5}
+                dot={spec.sparse ? { r: 3, fill: line.color } : false}
+                // Rows are the union of the runs' steps: a run has no value at a step only another
+                // run logged, and its line joins across it.
+                connectNulls
+                isAnimationActive={false}
+                type="linear"
+              />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
+      )}
+      <RunLegend lines={lines} />
+    </figure>
+  );
+});
+
+function DifferingSettings({ runs }: { runs: ComparedRun[] }) {
+  const differences = useMemo(() => configDifferences(runs.map((run) => run.config)), [runs]);
+  if (differences.length === 0) return <p className="muted">The runs have the same settings.</p>;
+  return (
+    <table className="results-table">
+      <caption>Settings that differ</caption>
+      <thead>
+        <tr>
+          <th scope="col">setting</th>
+          {runs.map((run) => (
+            <th key={run.id} scope="col">
+              {run.name}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {differences.map(({ field, values }) => (
+          <tr key={field}>
+            <th scope="row">{field}</th>
+            {values.map((value, i) => (
+              <td key={runs[i].id}>{value}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function Compare({ runs }: { runs: ComparedRun[] }) {
+  const lines = useMemo(() => runs.map((run, i) => ({ id: run.id, name: run.name, color: runColor(i) })), [runs]);
+  const rowsByChart = useMemo(() => CHARTS.map((spec) => overlayRows(runs, spec.metric)), [runs]);
+  return (
+    <section className="panel compare" data-testid="compare" aria-labelledby="compare-heading">
+      <h2 id="compare-heading">Compare</h2>
+      {runs.length < 2 ? (
+        <p className="muted">Pick two or more runs to compare.</p>
+      ) : (
+        <>
+          <div className="curves-grid">
+            {CHARTS.map((spec, i) => (
+              <CompareChart key={spec.id} spec={spec} rows={rowsByChart[i]} lines={lines} />
+            ))}
+          </div>
+          <DifferingSettings runs={runs} />
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,205 @@
+// @vitest-environment jsdom
+// The compare view: the settings in which runs differ, their curves overlaid as rows with one
+// column per run, and the panel drawing one line per run in each chart.
+
+import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { configDifferences, overlayRows, type ComparedRun } from '../../src/app/compare';
+import { Compare } from '../../src/app/panels/Compare';
+import { resolveConfig, type Config } from '../../src/core/config';
+import type { Evaluation } from '../../src/core/evaluate';
+
+afterEach(cleanup);
+
+function evaluation(sampledAccuracy: number): Evaluation {
+  return {
+    prompts: 64,
+    samples: 4,
+    sampledAccuracy,
+    passAtK: 0.9,
+    greedyAccuracy: null,
+    callRate: 1,
+    callFailureRate: 0.2,
+    environmentFailureRate: 0,
+    allCallsFailedRate: 0.1,
+    mixedGroups: 0.5,
+    byKind: {},
+  };
+}
+
+function run(id: string, config: Config, steps: ComparedRun['steps'], evaluations: ComparedRun['evaluations'] = []): ComparedRun {
+  return { id, name: `run ${id}`, config, steps, evaluations };
+}
+
+/** Steps first..last with one metric at a constant value. */
+function constantSteps(first: number, last: number, metric: string, value: number): ComparedRun['steps'] {
+  return Array.from({ length: last - first + 1 }, (_, i) => ({ step: first + i, metrics: { [metric]: value } }));
+}
+
+describe('configDifferences', () => {
+  it('lists the fields that differ between GRPO, TAO-RL and TAO-RL with another seed', () => {
+    const configs = [resolveConfig({ preset: 'grpo' }), resolveConfig({ preset: 'tao-rl' }), resolveConfig({ preset: 'tao-rl', seed: 2 })];
+    // PRESETS: GRPO turns off both filters (NO_FILTER) and the bonus (BONUS_OFF); every other
+    // shape field is DEFAULT_SHAPE_CONFIG's in both presets.
+    expect(configDifferences(configs)).toEqual([
+      { field: 'preset', values: ['grpo', 'tao-rl', 'tao-rl'] },
+      { field: 'seed', values: ['1', '1', '2'] },
+      { field: 'shape.groupFilter', values: ['off', 'on', 'on'] },
+      { field: 'shape.toolFailFilter', values: ['off', 'on', 'on'] },
+      { field: 'shape.bonus.mode', values: ['off', 'multiplicative', 'multiplicative'] },
+    ]);
+  });
+
+  it('formats numbers as written and a null window as none, in the config field order', () => {
+    const configs = [resolveConfig(), resolveConfig({ learningRate: 0.001, shape: { bonus: { window: 4, coef: 0.3 } } })];
+    expect(configDifferences(configs)).toEqual([
+      { field: 'learningRate', values: ['0.0003', '0.001'] },
+      { field: 'shape.bonus.coef', values: ['0.01', '0.3'] },
+      { field: 'shape.bonus.window', values: ['none', '4'] },
+    ]);
+  });
+
+  it('finds nothing between equal configs', () => {
+    expect(configDifferences([resolveConfig(), resolveConfig()])).toEqual([]);
+  });
+
+  it('compares arrays by their contents', () => {
+    const withTags = (tags: string[]) => ({ ...resolveConfig(), tags }) as unknown as Config;
+    expect(configDifferences([withTags(['a', 'b']), withTags(['a', 'b'])])).toEqual([]);
+    expect(configDifferences([withTags(['a', 'b']), withTags(['a'])])).toEqual([{ field: 'tags', values: ['["a","b"]', '["a"]'] }]);
+  });
+});
+
+describe('overlayRows', () => {
+  const config = resolveConfig();
+  // Run a: steps 1-3. Run b: steps 2-5, with no usable reward at step 4.
+  const a = run(
+    'a',
+    config,
+    [
+      { step: 1, metrics: { 'reward/mean': 0.1 } },
+      { step: 2, metrics: { 'reward/mean': 0.2 } },
+      { step: 3, metrics: { 'reward/mean': 0.3 } },
+    ],
+    [
+      { step: 2, evaluation: evaluation(0.25) },
+      { step: 3, evaluation: evaluation(0.5) },
+    ],
+  );
+  const b = run(
+    'b',
+    config,
+    [
+      { step: 2, metrics: { 'reward/mean': 0.5 } },
+      { step: 3, metrics: { 'reward/mean': 0.6 } },
+      { step: 4, metrics: { 'reward/mean': Number.NaN } },
+      { step: 5, metrics: { 'reward/mean': 0.8 } },
+    ],
+    [{ step: 5, evaluation: evaluation(0.75) }],
+  );
+
+  it('puts each run in its own column, null where it has no value', () => {
+    expect(overlayRows([a, b], 'reward/mean')).toEqual([
+      { step: 1, a: 0.1, b: null },
+      { step: 2, a: 0.2, b: 0.5 },
+      { step: 3, a: 0.3, b: 0.6 },
+      { step: 5, a: null, b: 0.8 },
+    ]);
+  });
+
+  it('takes held-out sampled accuracy from the evaluations', () => {
+    expect(overlayRows([a, b], 'held_out/sampled_accuracy')).toEqual([
+      { step: 2, a: 0.25, b: null },
+      { step: 3, a: 0.5, b: null },
+      { step: 5, a: null, b: 0.75 },
+    ]);
+  });
+
+  it('has no rows for a metric no run has', () => {
+    expect(overlayRows([a, b], 'loss/policy')).toEqual([]);
+  });
+
+  it("strides long runs to about 500 rows and keeps each run's last step", () => {
+    const long = run('long', config, constantSteps(1, 2000, 'reward/mean', 0.5));
+    const shorter = run('shorter', config, constantSteps(1, 1500, 'reward/mean', 0.7));
+    const rows = overlayRows([long, shorter], 'reward/mean');
+    // 2000 steps, at most 500: stride 4 -> steps 1, 5, ..., 1997 (500 rows), plus the last steps
+    // 2000 and 1500 (1500 - 1 is not a multiple of 4).
+    expect(rows).toHaveLength(502);
+    expect(rows.slice(0, 3).map((row) => row.step)).toEqual([1, 5, 9]);
+    expect(rows.find((row) => row.step === 1500)).toEqual({ step: 1500, long: 0.5, shorter: 0.7 });
+    expect(rows.at(-2)).toEqual({ step: 1997, long: 0.5, shorter: null });
+    expect(rows.at(-1)).toEqual({ step: 2000, long: 0.5, shorter: null });
+  });
+});
+
+describe('Compare', () => {
+  const METRICS = ['reward/mean', 'entropy/mean', 'entropy/post_tool_mean', 'tools/failure_frequency', 'filter/kept_trajectories'];
+
+  /** Five steps of every charted metric, evaluations at steps 2 and 4. */
+  function fullRun(id: string, config: Config, level: number): ComparedRun {
+    const steps = Array.from({ length: 5 }, (_, i) => ({
+      step: i + 1,
+      metrics: Object.fromEntries(METRICS.map((metric) => [metric, level + 0.05 * i])),
+    }));
+    return { ...run(id, config, steps, [2, 4].map((step) => ({ step, evaluation: evaluation(level) }))), name: `${id} run` };
+  }
+
+  const grpo = fullRun('grpo', resolveConfig({ preset: 'grpo' }), 0.2);
+  const tao = fullRun('tao', resolveConfig({ preset: 'tao-rl' }), 0.4);
+
+  async function renderCompare(runs: ComparedRun[]) {
+    const result = render(<Compare runs={runs} />);
+    await waitFor(() => expect(result.container.querySelectorAll('.recharts-wrapper')).toHaveLength(6));
+    return result;
+  }
+
+  it('overlays one line per run, in the run colours, on one chart per metric', async () => {
+    await renderCompare([grpo, tao]);
+    const panel = screen.getByTestId('compare');
+    expect(within(panel).getByRole('heading', { level: 2 }).textContent).toBe('Compare');
+    const figures = [...panel.querySelectorAll('figure')];
+    expect(figures.map((figure) => figure.querySelector('h3')?.textContent)).toEqual([
+      'Training reward (accuracy)',
+      'Held-out sampled accuracy',
+      'Entropy, all policy tokens (nats)',
+      'Entropy, post-tool tokens (nats)',
+      'Tool calls failed',
+      'Kept trajectories',
+    ]);
+    for (const figure of figures) {
+      const lines = [...figure.querySelectorAll('path.recharts-line-curve')].filter((path) => path.getAttribute('d'));
+      // Okabe-Ito blue, then vermillion: the first two colours of the palette, by run order.
+      expect(lines.map((path) => path.getAttribute('stroke')?.toLowerCase())).toEqual(['#0072b2', '#d55e00']);
+      expect([...figure.querySelectorAll('.curve-legend li')].map((item) => item.textContent)).toEqual(['grpo run', 'tao run']);
+    }
+  });
+
+  it('tabulates the settings that differ, one column per run', async () => {
+    await renderCompare([grpo, tao]);
+    const table = screen.getByRole('table', { name: 'Settings that differ' });
+    expect(within(table).getAllByRole('columnheader').map((cell) => cell.textContent)).toEqual(['setting', 'grpo run', 'tao run']);
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows.map((row) => [...row.children].map((cell) => cell.textContent))).toEqual([
+      ['preset', 'grpo', 'tao-rl'],
+      ['shape.groupFilter', 'off', 'on'],
+      ['shape.toolFailFilter', 'off', 'on'],
+      ['shape.bonus.mode', 'off', 'multiplicative'],
+    ]);
+  });
+
+  it('says so when the runs have the same settings', async () => {
+    await renderCompare([tao, fullRun('again', resolveConfig({ preset: 'tao-rl' }), 0.3)]);
+    expect(screen.getByText('The runs have the same settings.')).toBeTruthy();
+    expect(screen.queryByRole('table')).toBeNull();
+  });
+
+  it('asks for two or more runs', () => {
+    render(<Compare runs={[tao]} />);
+    expect(screen.getByText('Pick two or more runs to compare.')).toBeTruthy();
+    expect(document.querySelectorAll('figure')).toHaveLength(0);
+    cleanup();
+    render(<Compare runs={[]} />);
+    expect(screen.getByText('Pick two or more runs to compare.')).toBeTruthy();
+  });
+});
