@@ -103,9 +103,10 @@ export function newRunId(): string {
   return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `run-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }
 
-/** "tao-rl on arithmetic, seed 1": what a new run is called until renamed. */
-export function defaultRunName(config: Config): string {
-  return `${config.preset} on ${config.task}, ${config.scale}, seed ${config.seed}`;
+/** "tao-rl on arithmetic, tiny, seed 1, 14:05": what a new run is called until renamed. */
+export function defaultRunName(config: Config, now = new Date()): string {
+  const time = `${String(now.getHours()).padStart(2, '0')}:${String(now.getMinutes()).padStart(2, '0')}`;
+  return `${config.preset} on ${config.task}, ${config.scale}, seed ${config.seed}, ${time}`;
 }
 
 export const useWorkbench = create<WorkbenchState>()((set, get) => ({

@@ -116,6 +116,24 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
     await page.getByRole('heading', { name: 'Rollouts (step 2)' }).waitFor();
     await page.getByRole('button', { name: 'Step', exact: true }).click();
     await expect.poll(() => stepCount(page), { timeout: 120_000 }).toBe(3);
+    await expect.poll(() => saved.textContent(), { timeout: 20_000 }).toContain('3 steps · weights of step 3');
+
+    // Exported with its weights, imported in another browser profile, it opens where it was.
+    const row = saved.getByRole('listitem').first();
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: /as JSON$/ }).click()]);
+    const exported = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tao-export-')), download.suggestedFilename());
+    await download.saveAs(exported);
+    const otherProfile = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
+    const other = await otherProfile.newPage();
+    await other.goto(`${url}?backend=wasm`);
+    await expect.poll(() => other.getByRole('status').textContent(), { timeout: 180_000 }).toMatch(/ready|paused/);
+    await other.getByLabel('Import runs').setInputFiles(exported);
+    const otherList = other.getByRole('list', { name: 'Saved runs' });
+    await expect.poll(() => otherList.textContent(), { timeout: 30_000 }).toContain('imported · 3 steps · weights of step 3');
+    await otherList.getByRole('listitem').filter({ hasText: 'imported' }).getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => other.getByRole('status').textContent(), { timeout: 180_000 }).toMatch(/paused/);
+    expect(await stepCount(other)).toBe(3);
+    await otherProfile.close();
 
     // A second run, then both in Compare.
     await page.getByRole('button', { name: 'Reset' }).click();

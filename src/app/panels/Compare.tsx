@@ -108,7 +108,8 @@ const CompareChart = memo(function CompareChart({ spec, rows, lines }: { spec: C
                 name={line.name}
                 stroke={line.color}
                 strokeWidth={1.5}
-                dot={spec.sparse ? { r: 3, fill: line.color } : false}
+                // Dots where lines are short: a run of one logged step is a point, not a line.
+                dot={spec.sparse || rows.length <= 40 ? { r: 3, fill: line.color } : false}
                 // Rows are the union of the runs' steps: a run has no value at a step only another
                 // run logged, and its line joins across it.
                 connectNulls
