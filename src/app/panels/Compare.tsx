@@ -4,10 +4,10 @@
 
 import { memo, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { niceDomain, niceTicks, PALETTE } from '../../experiment/svg';
+import { PALETTE } from '../../experiment/svg';
 import { configDifferences, HELD_OUT_SAMPLED, overlayRows, type ComparedRun, type OverlayRow } from '../compare';
+import { CHART_HEIGHT, LineLegend, percent, stepTicks, twoDecimals, yAxisScale } from './chartParts';
 
-const CHART_HEIGHT = 190;
 
 interface CompareChartSpec {
   id: string;
@@ -20,8 +20,6 @@ interface CompareChartSpec {
   sparse?: boolean;
 }
 
-const percent = (value: number) => `${(100 * value).toFixed(0)}%`;
-const twoDecimals = (value: number) => value.toFixed(2);
 
 const CHARTS: CompareChartSpec[] = [
   // Rewards are binary here, so the mean reward is the training accuracy.
@@ -42,48 +40,12 @@ interface RunLine {
   color: string;
 }
 
-/** A y axis's domain and ticks: a fixed domain keeps its ticks, else round numbers around the values. */
-function yAxisScale(rows: OverlayRow[], lines: RunLine[], fixed?: [number, number]): { domain: [number, number]; ticks: number[] } {
-  if (fixed) return { domain: fixed, ticks: niceTicks(fixed[0], fixed[1], 4) };
-  let [low, high] = [Infinity, -Infinity];
-  for (const row of rows) {
-    for (const { id } of lines) {
-      const value = row[id];
-      if (value === null || value === undefined) continue;
-      low = Math.min(low, value);
-      high = Math.max(high, value);
-    }
-  }
-  return low <= high ? niceDomain(low, high, 4) : niceDomain(0, 1, 4);
-}
-
-/** Whole-step ticks across [first, last]. */
-function stepTicks(first: number, last: number): number[] {
-  if (last <= first) return [first];
-  return niceTicks(first, last, 5).filter(Number.isInteger);
-}
-
-/** Run names under a chart, as plain HTML, like the curves panel. */
-function RunLegend({ lines }: { lines: RunLine[] }) {
-  return (
-    <ul className="curve-legend">
-      {lines.map((line) => (
-        <li key={line.id}>
-          <svg width="14" height="8" aria-hidden="true">
-            <line x1="0" y1="4" x2="14" y2="4" stroke={line.color} strokeWidth="2" />
-          </svg>
-          {line.name}
-        </li>
-      ))}
-    </ul>
-  );
-}
 
 const CompareChart = memo(function CompareChart({ spec, rows, lines }: { spec: CompareChartSpec; rows: OverlayRow[]; lines: RunLine[] }) {
   const headingId = `compare-${spec.id}`;
   const firstStep = rows[0]?.step ?? 0;
   const lastStep = rows.at(-1)?.step ?? 0;
-  const y = useMemo(() => yAxisScale(rows, lines, spec.domain), [rows, lines, spec]);
+  const y = useMemo(() => yAxisScale(rows, lines.map((line) => line.id), spec.domain), [rows, lines, spec]);
   const xTicks = useMemo(() => stepTicks(firstStep, lastStep), [firstStep, lastStep]);
   return (
     <figure className="curve" aria-labelledby={headingId}>
@@ -120,7 +82,7 @@ const CompareChart = memo(function CompareChart({ spec, rows, lines }: { spec: C
           </LineChart>
         </ResponsiveContainer>
       )}
-      <RunLegend lines={lines} />
+      <LineLegend items={lines.map((line) => ({ key: line.id, name: line.name, color: line.color }))} />
     </figure>
   );
 });

@@ -16,12 +16,11 @@ import {
 import type { Evaluation } from '../../core/evaluate';
 import type { StepReport } from '../../core/trainer';
 import type { SettingChange } from '../../worker/protocol';
-import { niceDomain, niceTicks } from '../../experiment/svg';
 import { useWorkbench } from '../store';
+import { CHART_HEIGHT, LineLegend, percent, stepTicks, twoDecimals, yAxisScale } from './chartParts';
 
 /** Most points drawn per series; longer runs are strided (the latest step is always drawn). */
 const MAX_POINTS = 500;
-const CHART_HEIGHT = 190;
 
 /** One x position: metric name -> value; null where the step has no such value (a gap). */
 type CurveRow = { step: number } & Record<string, number | null>;
@@ -59,8 +58,6 @@ const PURPLE = '#cc79a7';
 const SKY = '#56b4e9';
 const GREY = '#555555';
 
-const percent = (value: number) => `${(100 * value).toFixed(0)}%`;
-const twoDecimals = (value: number) => value.toFixed(2);
 const significant = (value: number) => (value === 0 ? '0' : Math.abs(value) < 1e-3 ? value.toExponential(1) : value.toPrecision(2));
 const perSecond = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0));
 
@@ -278,53 +275,6 @@ interface CurveChartProps {
   viewedStep: number | null;
 }
 
-/** Lowest and highest value of some series over the rows; null when there is none. */
-function valueRange(rows: CurveRow[], series: SeriesSpec[]): [number, number] | null {
-  let [low, high] = [Infinity, -Infinity];
-  for (const row of rows) {
-    for (const { key } of series) {
-      const value = row[key];
-      if (value === null || value === undefined) continue;
-      if (value < low) low = value;
-      if (value > high) high = value;
-    }
-  }
-  return low <= high ? [low, high] : null;
-}
-
-/**
- * A y axis's domain and ticks, computed here: recharts' own "nice" ticks go through decimal.js
- * and cost more than the rest of a redraw. A fixed domain keeps its ticks; an automatic one is
- * widened to round numbers around the data (from 0 when asked).
- */
-function yAxisScale(rows: CurveRow[], series: SeriesSpec[], fixed?: [number, number], fromZero = false): { domain: [number, number]; ticks: number[] } {
-  if (fixed) return { domain: fixed, ticks: niceTicks(fixed[0], fixed[1], 4) };
-  const range = valueRange(rows, series) ?? [0, 1];
-  return niceDomain(fromZero ? Math.min(0, range[0]) : range[0], range[1], 4);
-}
-
-/** Whole-step ticks across [first, last]. */
-function stepTicks(first: number, last: number): number[] {
-  if (last <= first) return [first];
-  return niceTicks(first, last, 5).filter(Number.isInteger);
-}
-
-/** The series names under a chart, as plain HTML: cheaper to update than recharts' legend. */
-function CurveLegend({ series }: { series: SeriesSpec[] }) {
-  return (
-    <ul className="curve-legend">
-      {series.map((s) => (
-        <li key={s.key}>
-          <svg width="14" height="8" aria-hidden="true">
-            <line x1="0" y1="4" x2="14" y2="4" stroke={s.color} strokeWidth="2" strokeDasharray={s.dashed ? '4 3' : undefined} />
-          </svg>
-          {s.name}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
 const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: CurveChartProps) {
   const headingId = `curve-${spec.id}`;
   const twoAxes = spec.right !== undefined;
@@ -335,9 +285,9 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
     () => spec.series.filter((s) => !s.sparse || rows.some((row) => row[s.key] !== null && row[s.key] !== undefined)),
     [spec, rows],
   );
-  const left = useMemo(() => yAxisScale(rows, series.filter((s) => s.axis !== 'right'), spec.domain), [rows, series, spec]);
+  const left = useMemo(() => yAxisScale(rows, series.filter((s) => s.axis !== 'right').map((s) => s.key), spec.domain), [rows, series, spec]);
   const right = useMemo(
-    () => (spec.right ? yAxisScale(rows, series.filter((s) => s.axis === 'right'), spec.right.domain, true) : null),
+    () => (spec.right ? yAxisScale(rows, series.filter((s) => s.axis === 'right').map((s) => s.key), spec.right.domain, true) : null),
     [rows, series, spec],
   );
   const xTicks = useMemo(() => stepTicks(firstStep, lastStep), [firstStep, lastStep]);
@@ -398,7 +348,7 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
           )}
         </LineChart>
       </ResponsiveContainer>
-      <CurveLegend series={series} />
+      <LineLegend items={series} />
     </figure>
   );
 });

@@ -1,0 +1,66 @@
+// What the curves and the comparison charts share: number formats, axes computed here (recharts'
+// own "nice" ticks go through decimal.js and cost more than the rest of a redraw), and the
+// legend as plain HTML (cheaper to update than recharts' legend).
+
+import { niceDomain, niceTicks } from '../../experiment/svg';
+
+export const CHART_HEIGHT = 190;
+
+export const percent = (value: number) => `${(100 * value).toFixed(0)}%`;
+export const twoDecimals = (value: number) => value.toFixed(2);
+
+/** Rows of a line chart: x = step, one column per series (null where a series has no value). */
+export type ChartRow = { step: number } & Record<string, number | null | undefined>;
+
+/** Lowest and highest value in the given columns; null when there is none. */
+function valueRange(rows: ChartRow[], keys: string[]): [number, number] | null {
+  let [low, high] = [Infinity, -Infinity];
+  for (const row of rows) {
+    for (const key of keys) {
+      const value = row[key];
+      if (value === null || value === undefined) continue;
+      if (value < low) low = value;
+      if (value > high) high = value;
+    }
+  }
+  return low <= high ? [low, high] : null;
+}
+
+/**
+ * A y axis's domain and ticks: a fixed domain keeps its ticks; an automatic one is widened to
+ * round numbers around the values of `keys` (from 0 when asked).
+ */
+export function yAxisScale(rows: ChartRow[], keys: string[], fixed?: [number, number], fromZero = false): { domain: [number, number]; ticks: number[] } {
+  if (fixed) return { domain: fixed, ticks: niceTicks(fixed[0], fixed[1], 4) };
+  const range = valueRange(rows, keys) ?? [0, 1];
+  return niceDomain(fromZero ? Math.min(0, range[0]) : range[0], range[1], 4);
+}
+
+/** Whole-step ticks across [first, last]. */
+export function stepTicks(first: number, last: number): number[] {
+  if (last <= first) return [first];
+  return niceTicks(first, last, 5).filter(Number.isInteger);
+}
+
+export interface LegendItem {
+  key: string;
+  name: string;
+  color: string;
+  dashed?: boolean;
+}
+
+/** The series names under a chart. */
+export function LineLegend({ items }: { items: LegendItem[] }) {
+  return (
+    <ul className="curve-legend">
+      {items.map((item) => (
+        <li key={item.key}>
+          <svg width="14" height="8" aria-hidden="true">
+            <line x1="0" y1="4" x2="14" y2="4" stroke={item.color} strokeWidth="2" strokeDasharray={item.dashed ? '4 3' : undefined} />
+          </svg>
+          {item.name}
+        </li>
+      ))}
+    </ul>
+  );
+}
