@@ -2,7 +2,7 @@
 // with its value and allowed range, the field left at its default), and a button that copies the
 // link to the run shown.
 
-import { useEffect, useState, type CSSProperties } from 'react';
+import { memo, useEffect, useMemo, useState, type CSSProperties } from 'react';
 import { useWorkbench } from '../store';
 import { linkToConfig } from '../urlConfig';
 
@@ -39,7 +39,8 @@ export function LinkNotice({ problems }: { problems: readonly string[] }) {
 const COPIED_MS = 2000;
 
 /** Copies the link to the current run's config (live changes included) to the clipboard. */
-export function CopyLinkButton() {
+/** Memoised: the header re-renders every step, the link changes only with the config. */
+export const CopyLinkButton = memo(function CopyLinkButton() {
   const config = useWorkbench((state) => state.config);
   const [outcome, setOutcome] = useState<'copied' | 'failed' | null>(null);
   useEffect(() => {
@@ -48,7 +49,7 @@ export function CopyLinkButton() {
     return () => clearTimeout(timer);
   }, [outcome]);
 
-  const link = linkToConfig(config, window.location);
+  const link = useMemo(() => linkToConfig(config, window.location), [config]);
   const copy = () => {
     // No clipboard (an insecure origin, an old browser): the address bar carries the same link.
     if (!navigator.clipboard) return setOutcome('failed');
@@ -62,4 +63,4 @@ export function CopyLinkButton() {
       {outcome === 'copied' ? 'Link copied' : outcome === 'failed' ? 'Copy failed: use the address bar' : 'Copy link'}
     </button>
   );
-}
+});
