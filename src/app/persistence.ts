@@ -51,6 +51,9 @@ export function startPersistence(db: RunsDb, notice: StorageNotice, onChange: ()
       if (meta && meta.lastStep === 0 && meta.source === 'page' && meta.id !== state.runId) await db.deleteRun(meta.id);
       meta = (await db.getRun(state.runId)) ?? newMeta(state);
       if (meta.name !== state.runName) meta = { ...meta, name: state.runName };
+      // A reopened run continues from its saved weights: the steps saved after them are re-run.
+      const shown = state.reports.at(-1)?.step ?? 0;
+      if (!state.viewOnly && meta.lastStep > shown) meta = await db.dropStepsAfter(meta, shown);
       await db.putRun(meta);
       globalThis.localStorage?.setItem(CURRENT_RUN_KEY, state.runId);
       onChange();

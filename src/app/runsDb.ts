@@ -210,6 +210,17 @@ export class RunsDb {
     });
   }
 
+  /** Forgets a run's steps (metrics, rollouts, evaluations) after `step`: they are to be run again. */
+  async dropStepsAfter(meta: RunMeta, step: number): Promise<RunMeta> {
+    const updated = { ...meta, lastStep: Math.min(meta.lastStep, step) };
+    await this.write(['runs', 'steps', 'rollouts', 'evaluations'], (tx) => {
+      const after = IDBKeyRange.bound([meta.id, step], [meta.id, Infinity], true, false);
+      for (const name of ['steps', 'rollouts', 'evaluations'] as const) tx.objectStore(name).delete(after);
+      tx.objectStore('runs').put(updated);
+    });
+    return updated;
+  }
+
   /** Hides a run; `undoDelete` brings it back, `purgeDeleted` removes it for good. */
   async markDeleted(id: string, deleted: boolean): Promise<void> {
     const meta = await this.getRun(id);

@@ -125,6 +125,15 @@ describe('saved runs', () => {
     // Resumes from step 2's weights: step 3 (after them) is dropped and will be run again.
     expect(useWorkbench.getState().reports.map((r) => r.step)).toEqual([1, 2]);
     expect(sent).toEqual([{ type: 'init', config: restored.meta.config, backend: 'wasm', resume: restored.weights }]);
+
+    // Saving goes on from there: step 3 is saved again as it is re-run, not kept from before.
+    const again = startPersistence(db, () => {}, () => {});
+    await again.idle();
+    expect((await db.loadRun(runId))!.reports.map((r) => r.step)).toEqual([1, 2]);
+    useWorkbench.getState().receive({ type: 'step', report: { ...report(3), metrics: { 'reward/mean': 0.99 } } });
+    await again.idle();
+    again.stop();
+    expect((await db.loadRun(runId))!.reports.map((r) => r.metrics['reward/mean'])).toEqual([0.01, 0.02, 0.99]);
   });
 
   it('deletes with undo, and purges a deletion that was not undone', async () => {
