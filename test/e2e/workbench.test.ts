@@ -90,7 +90,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
     expect(errors).toEqual([]);
   });
 
-  it('saves the run as it trains: after a reload it is there and resumes; two runs overlay in Compare', { timeout: 600_000 }, async () => {
+  it('saves the run as it trains: after a reload it is there and resumes; it travels to another profile; two runs overlay in Compare; a link reproduces a setup', { timeout: 600_000 }, async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
@@ -146,6 +146,17 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
     const chart = page.getByRole('figure', { name: 'Training reward (accuracy)' });
     await expect.poll(() => chart.locator('path.recharts-line-curve').count(), { timeout: 30_000 }).toBe(2);
     await page.screenshot({ path: path.join(ARTIFACTS, 'runs-compare.png'), fullPage: true });
+
+    // A shared link reproduces its setup in a fresh profile; a wrong field is named and defaulted.
+    const linkProfile = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
+    const linked = await linkProfile.newPage();
+    await linked.goto(`${url}?preset=grpo&seed=7&groupSize=4&learningRate=5&backend=wasm`);
+    await expect.poll(() => linked.getByRole('status').textContent(), { timeout: 180_000 }).toMatch(/ready/);
+    expect(await linked.getByLabel('Preset', { exact: true }).inputValue()).toBe('grpo');
+    expect(await linked.getByLabel('Seed', { exact: true }).inputValue()).toBe('7');
+    expect(await linked.getByLabel('Group size', { exact: true }).inputValue()).toBe('4');
+    expect(await linked.getByRole('complementary', { name: 'Link problems' }).textContent()).toContain('learningRate');
+    await linkProfile.close();
     expect(errors).toEqual([]);
   });
 });
