@@ -56,8 +56,8 @@ const CompareChart = memo(function CompareChart({ spec, rows, lines }: { spec: C
         <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={{ width: 360, height: CHART_HEIGHT }}>
           <LineChart data={rows} margin={{ top: 14, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke="#e4e4e4" vertical={false} />
-            <XAxis dataKey="step" type="number" domain={[firstStep, lastStep]} ticks={xTicks} interval={0} tick={{ fontSize: 11 }} />
-            <YAxis width={44} domain={y.domain} ticks={y.ticks} interval={0} tickFormatter={spec.format} tick={{ fontSize: 11 }} />
+            <XAxis dataKey="step" type="number" domain={[firstStep, lastStep]} ticks={xTicks} interval={0} niceTicks="none" tick={{ fontSize: 11 }} />
+            <YAxis width={44} domain={y.domain} ticks={y.ticks} interval={0} niceTicks="none" tickFormatter={spec.format} tick={{ fontSize: 11 }} />
             <Tooltip
               isAnimationActive={false}
               labelFormatter={(step) => `step ${step}`}

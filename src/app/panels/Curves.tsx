@@ -302,8 +302,8 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
       <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={{ width: 360, height: CHART_HEIGHT }}>
         <LineChart data={rows} margin={{ top: 14, right: twoAxes ? 4 : 12, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="#e4e4e4" vertical={false} />
-          <XAxis dataKey="step" type="number" domain={[firstStep, lastStep]} ticks={xTicks} interval={0} tick={{ fontSize: 11 }} />
-          <YAxis yAxisId="left" width={44} domain={left.domain} ticks={left.ticks} interval={0} tickFormatter={spec.format} tick={{ fontSize: 11 }} />
+          <XAxis dataKey="step" type="number" domain={[firstStep, lastStep]} ticks={xTicks} interval={0} niceTicks="none" tick={{ fontSize: 11 }} />
+          <YAxis yAxisId="left" width={44} domain={left.domain} ticks={left.ticks} interval={0} niceTicks="none" tickFormatter={spec.format} tick={{ fontSize: 11 }} />
           {spec.right && right && (
             <YAxis
               yAxisId="right"
@@ -312,6 +312,7 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
               domain={right.domain}
               ticks={right.ticks}
               interval={0}
+              niceTicks="none"
               tickFormatter={spec.right.format}
               tick={{ fontSize: 11 }}
             />
