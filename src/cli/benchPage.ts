@@ -37,6 +37,7 @@ runMain(async () => {
       backend: { type: 'string', default: 'wasm' },
       steps: { type: 'string', default: '8' },
       profile: { type: 'boolean', default: false },
+      trace: { type: 'boolean', default: false },
     },
   });
   const steps = Number(values.steps);
@@ -44,7 +45,7 @@ runMain(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new UsageError(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tao-page-bench-'));
-  await build({ root: REPO_ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, minify: !values.profile } });
+  await build({ root: REPO_ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, minify: !values.profile && !values.trace } });
   const server = await preview({ root: REPO_ROOT, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
   try {
@@ -61,6 +62,7 @@ runMain(async () => {
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
       await cdp.send('Profiler.start');
     }
+    if (values.trace) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-v8.cpu_profiler'] });
     const started = Date.now();
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.waitForFunction(
@@ -70,6 +72,7 @@ runMain(async () => {
     );
     const seconds = (Date.now() - started) / 1000;
     const profile = cdp ? ((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile : null;
+    const trace = values.trace ? JSON.parse((await browser.stopTracing()).toString('utf8')) : null;
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await status.waitFor();
     const tasks = await page.evaluate(() => (window as unknown as { __longTasks: LongTask[] }).__longTasks);
@@ -86,6 +89,7 @@ runMain(async () => {
     for (const task of tasks) byStep.set(task.step, [...(byStep.get(task.step) ?? []), Math.round(task.duration)]);
     for (const [step, list] of byStep) console.log(`  while step counter read ${step || '-'}: ${list.join(', ')} ms`);
     if (profile) printProfile(profile);
+    if (trace) printLongTaskTrace(trace.traceEvents ?? trace);
   } finally {
     await browser.close();
     await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
@@ -126,4 +130,80 @@ function printProfile(profile: CpuProfile): void {
   });
   console.log('inclusive time of components (capitalised names), top 40:');
   for (const [name, ms] of [...inclusive].filter(([name]) => /^[A-Z]/.test(name)).sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${ms.toFixed(0).padStart(6)}  ${name}`);
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  id?: string;
+  args?: { data?: Record<string, unknown>; name?: string };
+}
+
+interface ProfileNode {
+  id: number;
+  parent?: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+/** JS samples of the trace's CPU profile on one thread: time (trace clock, µs) and the node sampled. */
+function traceSamples(events: TraceEvent[], pid: number, tid: number): { samples: { ts: number; node: number }[]; nodes: Map<number, ProfileNode> } {
+  const nodes = new Map<number, ProfileNode>();
+  const samples: { ts: number; node: number }[] = [];
+  const profile = events.find((e) => e.name === 'Profile' && e.pid === pid && e.tid === tid);
+  if (!profile) return { samples, nodes };
+  let ts = (profile.args?.data as { startTime: number }).startTime;
+  for (const chunk of events.filter((e) => e.name === 'ProfileChunk' && e.id === profile.id)) {
+    const data = chunk.args!.data as { cpuProfile?: { nodes?: ProfileNode[]; samples?: number[] }; timeDeltas?: number[] };
+    for (const node of data.cpuProfile?.nodes ?? []) nodes.set(node.id, node);
+    const ids = data.cpuProfile?.samples ?? [];
+    ids.forEach((node, i) => {
+      ts += data.timeDeltas?.[i] ?? 0;
+      samples.push({ ts, node });
+    });
+  }
+  return { samples, nodes };
+}
+
+/** The named functions most often on the stack during [start, end]: inclusive ms, top 6. */
+function hotFunctions(window: { ts: number; dur: number }, profile: ReturnType<typeof traceSamples>): string {
+  const inclusive = new Map<string, number>();
+  const inside = profile.samples.filter((s) => s.ts >= window.ts && s.ts <= window.ts + window.dur);
+  inside.forEach((sample, i) => {
+    const next = inside[i + 1]?.ts ?? sample.ts;
+    const seen = new Set<string>();
+    for (let at: number | undefined = sample.node; at !== undefined; at = profile.nodes.get(at)?.parent) {
+      const name = profile.nodes.get(at)?.callFrame.functionName;
+      if (!name || seen.has(name) || /^(performWorkUntilDeadline|flushWork|workLoop|\(root\)|\(program\))$/.test(name)) continue;
+      seen.add(name);
+      inclusive.set(name, (inclusive.get(name) ?? 0) + (next - sample.ts) / 1000);
+    }
+  });
+  return [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ');
+}
+
+/** What each main-thread task over 50 ms was made of: its largest inner events, by name and duration. */
+function printLongTaskTrace(events: TraceEvent[]): void {
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const onMain = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined);
+  const tasks = onMain.filter((e) => e.name === 'RunTask' && e.dur! >= 50_000).sort((a, b) => b.dur! - a.dur!);
+  const profile = main ? traceSamples(events, main.pid, main.tid) : { samples: [], nodes: new Map() };
+  console.log(`main-thread tasks over 50 ms in the trace: ${tasks.length}; the 12 longest, with what they ran (ms):`);
+  for (const task of tasks.slice(0, 12)) {
+    const inner = onMain.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur! && e.dur! >= 2_000);
+    const label = (e: TraceEvent) => {
+      const data = e.args?.data ?? {};
+      const frame = data.functionName ? `${data.functionName}@${String(data.url ?? '').split('/').pop()}:${data.lineNumber ?? ''}` : '';
+      const detail = (data.type ?? (frame || data.url) ?? '') as string;
+      return detail ? `${e.name}(${String(detail).slice(-40)})` : e.name;
+    };
+    const parts = inner
+      .filter((e) => !inner.some((outer) => outer !== e && outer.ts <= e.ts && outer.ts + outer.dur! >= e.ts + e.dur! && outer.dur! > e.dur!))
+      .map((e) => `${label(e)} ${(e.dur! / 1000).toFixed(0)}`);
+    const hot = hotFunctions({ ts: task.ts, dur: task.dur! }, profile);
+    console.log(`  ${(task.dur! / 1000).toFixed(0)} ms: ${parts.join(', ') || '(no inner event over 2 ms)'}${hot ? `\n      on the stack: ${hot}` : ''}`);
+  }
 }
