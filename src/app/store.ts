@@ -184,14 +184,15 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
   openRun: (run) => {
     const { backendChoice } = get();
     const viewOnly = run.weights === null && run.reports.length > 0;
+    const upTo = viewOnly ? Infinity : (run.weights?.step ?? 0);
     set({
       runId: run.meta.id,
       runName: run.meta.name,
       config: run.meta.config,
       draft: run.meta.config,
       // Steps after the saved weights (at most the one in flight when the page went away) are re-run.
-      reports: withRolloutHistory(viewOnly ? run.reports : run.reports.filter((r) => r.step <= (run.weights?.step ?? 0))),
-      evaluations: run.evaluations,
+      reports: withRolloutHistory(run.reports.filter((r) => r.step <= upTo)),
+      evaluations: run.evaluations.filter((e) => e.step <= upTo),
       changes: run.changes,
       selectedStep: null,
       selectedTrajectory: null,
