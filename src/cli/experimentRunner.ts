@@ -263,7 +263,8 @@ export function writeSummary(plan: ExperimentPlan, options: Pick<RunnerOptions, 
   const summary = summarise(plan, files, { target: options.target, failures });
   fs.writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   fs.writeFileSync(path.join(out, 'summary.md'), summaryMarkdown(summary, options.command));
-  for (const [name, svg] of summaryPlots(summary)) fs.writeFileSync(path.join(out, name), svg);
-  console.log(`wrote ${path.join(out, 'summary.md')}, summary.json and ${summaryPlots(summary).size} plots`);
+  const plots = summaryPlots(summary);
+  for (const [name, svg] of plots) fs.writeFileSync(path.join(out, name), svg);
+  console.log(`wrote ${path.join(out, 'summary.md')}, summary.json and ${plots.size} plots`);
   return summary;
 }
