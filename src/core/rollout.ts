@@ -5,6 +5,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { malformedCall, type ToolCallRecord, ToolEnvironment } from './environment';
+import { drawToken } from './model/draw';
+import { chooseDecodePath, FusedDecoder } from './model/fusedDecoder';
 import { decodeStep, disposeCache, emptyCache, forward, type KVCache, type Policy } from './model/transformer';
 import type { Rng } from './rng';
 import type { TaskItem } from './tasks/types';
@@ -16,7 +18,6 @@ import {
   BOS,
   CALL_CLOSE,
   CALL_OPEN,
-  EMITTABLE,
   encode,
   EOS,
   isCharacter,
@@ -56,6 +57,11 @@ export interface RolloutOptions {
   rng: Rng;
   /** Decode with the key/value cache (default); false recomputes the whole prefix each position. */
   useCache?: boolean;
+  /**
+   * 'auto' (default): the fused WGSL kernels where they run (WebGPU, after their self-check),
+   * else tfjs's own ops; 'stock': always tfjs's own ops. See model/fusedDecoder.ts.
+   */
+  kernels?: 'auto' | 'stock';
 }
 
 /** The forced tokens a prompt starts with: BOS, the problem, "=". */
@@ -109,8 +115,12 @@ async function sampleRows(policy: Policy, rowItems: TaskItem[], options: Rollout
   // Position 0 is BOS for every row; take it now so each decoding step feeds a known token.
   for (const row of rows) row.tokens.push(takeForced(row));
 
-  const cache = emptyCache(policy);
   const useCache = options.useCache ?? true;
+  if (useCache && options.kernels !== 'stock' && (await chooseDecodePath(policy)).path === 'fused') {
+    await sampleRowsFused(policy, rows, options);
+    return rows;
+  }
+  const cache = emptyCache(policy);
   try {
     for (let position = 0; rows.some((row) => row.finishReason === null); position++) {
       const logits = await nextLogits(policy, rows, position, cache, useCache); // [B * V]
@@ -129,6 +139,41 @@ async function sampleRows(policy: Policy, rowItems: TaskItem[], options: Rollout
     disposeCache(cache);
   }
   return rows;
+}
+
+/**
+ * The same loop on the fused kernels: the GPU draws each sampling row's token from the uniform the
+ * stock path would have drawn (same rng, same row order), and returns token, log-prob and entropy
+ * instead of the logits.
+ */
+async function sampleRowsFused(policy: Policy, rows: RowState[], options: RolloutOptions): Promise<void> {
+  const maxLength = policy.config.contextLength;
+  const decoder = new FusedDecoder(policy, rows.length);
+  const fed = new Int32Array(rows.length);
+  const draws = new Float32Array(rows.length);
+  try {
+    for (let position = 0; rows.some((row) => row.finishReason === null); position++) {
+      rows.forEach((row, r) => {
+        fed[r] = row.tokens[position]?.id ?? PAD;
+        const samples = row.finishReason === null && row.forced.length === 0;
+        draws[r] = samples ? options.rng.next() : 0;
+      });
+      const sampled = await decoder.step(fed, draws, options.temperature);
+      rows.forEach((row, r) => {
+        if (row.finishReason !== null) return;
+        if (row.forced.length > 0) {
+          row.tokens.push(takeForced(row));
+        } else {
+          const [id, logprob, entropy] = sampled.subarray(r * 3, r * 3 + 3);
+          row.tokens.push({ id, kind: 'policy', logprob, entropy });
+          afterPolicyToken(row, options);
+        }
+        if (row.finishReason === null && row.tokens.length >= maxLength) finishAtLength(row, options.maxToolCalls);
+      });
+    }
+  } finally {
+    decoder.dispose();
+  }
 }
 
 /** Logits for the next position of every row, as one flat [B * V] array. */
@@ -165,51 +210,11 @@ function takeForced(row: RowState): TrajectoryToken {
  * the entropy of the distribution it came from (ALGORITHM.md section 1).
  */
 export function sampleToken(logits: Float32Array, row: number, options: Pick<RolloutOptions, 'temperature' | 'rng'>): TrajectoryToken {
-  const offset = row * VOCAB_SIZE;
   const u = options.rng.next(); // drawn even when greedy, so streams stay aligned
-  if (options.temperature === 0) {
-    let best = -1;
-    for (let v = 0; v < VOCAB_SIZE; v++) {
-      if (EMITTABLE[v] && (best < 0 || logits[offset + v] > logits[offset + best])) best = v;
-    }
-    return { id: best, kind: 'policy', logprob: 0, entropy: 0 };
-  }
-  const { logProbs, entropy } = emittableLogSoftmax(logits, offset, options.temperature);
-  let cumulative = 0;
-  let chosen = -1;
-  for (let v = 0; v < VOCAB_SIZE; v++) {
-    if (!EMITTABLE[v]) continue;
-    chosen = v;
-    cumulative += Math.exp(logProbs[v]);
-    if (u < cumulative) break;
-  }
-  return { id: chosen, kind: 'policy', logprob: logProbs[chosen], entropy };
+  return { ...drawToken(logits, row, options.temperature, u), kind: 'policy' };
 }
 
-/** Log-softmax over emittable tokens of logits / temperature (non-emittable get -Infinity). */
-export function emittableLogSoftmax(
-  logits: ArrayLike<number>,
-  offset: number,
-  temperature: number,
-): { logProbs: Float64Array; entropy: number } {
-  const logProbs = new Float64Array(VOCAB_SIZE).fill(-Infinity);
-  let max = -Infinity;
-  for (let v = 0; v < VOCAB_SIZE; v++) {
-    if (EMITTABLE[v]) max = Math.max(max, logits[offset + v] / temperature);
-  }
-  let sum = 0;
-  for (let v = 0; v < VOCAB_SIZE; v++) {
-    if (EMITTABLE[v]) sum += Math.exp(logits[offset + v] / temperature - max);
-  }
-  const logZ = max + Math.log(sum);
-  let entropy = 0;
-  for (let v = 0; v < VOCAB_SIZE; v++) {
-    if (!EMITTABLE[v]) continue;
-    logProbs[v] = logits[offset + v] / temperature - logZ;
-    entropy -= Math.exp(logProbs[v]) * logProbs[v];
-  }
-  return { logProbs, entropy };
-}
+export { emittableLogSoftmax } from './model/draw';
 
 /** React to the token the policy just sampled: open or close a call, or finish. */
 function afterPolicyToken(row: RowState, options: RolloutOptions): void {

@@ -1,0 +1,300 @@
+// Fused WGSL kernels for one decoding position, run through the tfjs WebGPU backend's
+// `runWebGPUProgram`. The stock path (transformer.ts `decodeStep`) launches about fifty tfjs ops
+// per layer; here a layer is five dispatches and the embedding and the sampling head one each:
+//
+//   embed      tokens, positions                      -> x [B, D]
+//   per layer  1 qkv        LayerNorm 1, x @ Wqkv + b  -> row `position` of the layer's cache
+//              2 attention  q . keys, softmax, @ values -> attended [B, D]
+//              3 proj       x + attended @ Wp + b      -> x1 [B, D]
+//              4 fc         relu(LayerNorm 2 (x1) @ Wfc + b) -> hidden [B, M]
+//              5 out        x1 + hidden @ Wout + b     -> x2 [B, D]
+//   head       final LayerNorm, tied logits, softmax at temperature over the emittable tokens,
+//              entropy, the draw from a given uniform and its log-probability -> [B, 3]
+//
+// Rows never interact while decoding, so every kernel is one thread per output element (or per
+// row and head, or per row) and a LayerNorm is recomputed by each thread that needs it: D reads,
+// cheaper than another dispatch. The cache is one [B, T, 3D] tensor per layer (q, k and v of
+// every position; q is stored only because a program has one output) written in place.
+//
+// Shapes: B rows, T context, D width, H heads, K head size, M MLP hidden, V vocabulary.
+
+import type * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from './config';
+import { EMITTABLE } from '../tokenizer';
+
+/** The part of tfjs-backend-webgpu's WebGPUProgram interface these kernels fill in. */
+export interface FusedProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  uniforms: string;
+  getUserCode: () => string;
+}
+
+export interface ProgramUniform {
+  type: 'int32' | 'float32';
+  data: number[];
+}
+
+/** What the kernels need from tfjs's WebGPUBackend (`tf.backend()` on webgpu). */
+export interface WebGPUBackendLike {
+  runWebGPUProgram(
+    program: FusedProgram,
+    inputs: tf.TensorInfo[],
+    outputDtype: tf.DataType,
+    uniforms?: ProgramUniform[],
+    output?: tf.TensorInfo,
+  ): tf.TensorInfo;
+  device: ErrorScopes;
+}
+
+/** The GPUDevice calls used to catch a shader that fails to compile. */
+export interface ErrorScopes {
+  pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
+  popErrorScope(): Promise<{ message: string } | null>;
+}
+
+export type KernelName = 'embed' | 'qkv' | 'attention' | 'proj' | 'fc' | 'out' | 'head';
+
+/** Dispatches per decoding position: the embedding, five per layer, the head. */
+export function fusedDispatchesPerPosition(layers: number): number {
+  return 1 + 5 * layers + 1;
+}
+
+const WORKGROUP = 64;
+const LN_EPSILON = '1e-5'; // transformer.ts LN_EPSILON
+const LOWEST = '-3.4e38';
+
+interface Sizes {
+  T: number;
+  D: number;
+  H: number;
+  K: number;
+  M: number;
+  V: number;
+  N3: number;
+}
+
+function sizesOf(config: ModelConfig): Sizes {
+  const D = config.width;
+  return { T: config.contextLength, D, H: config.heads, K: D / config.heads, M: D * config.mlpRatio, V: config.vocabSize, N3: 3 * D };
+}
+
+/** Mean and 1 / sqrt(variance + eps) of row `base` of `source` ([*, D]), as tf.moments and layerNorm compute them. */
+function layerNormStats(source: string, D: number): string {
+  return `
+  var mean = 0.0;
+  for (var i = 0; i < ${D}; i++) { mean += ${source}[base + i]; }
+  mean = mean / ${D}.0;
+  var variance = 0.0;
+  for (var i = 0; i < ${D}; i++) { let centred = ${source}[base + i] - mean; variance += centred * centred; }
+  variance = variance / ${D}.0;
+  let scale = inverseSqrt(variance + ${LN_EPSILON});`;
+}
+
+function userCode(name: KernelName, s: Sizes): string {
+  const { T, D, H, K, M, V, N3 } = s;
+  switch (name) {
+    case 'embed': // tokenIds [B] int32, tokEmb [V, D], posEmb [T, D] -> [B, D]
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${D}) { return; }
+  let b = index / ${D};
+  let j = index - b * ${D};
+  result[index] = tokEmb[tokenIds[b] * ${D} + j] + posEmb[uniforms.position * ${D} + j];
+}`;
+    case 'qkv': // xIn [B, D], lnGain [D], lnBias [D], wMat [D, 3D], wBias [3D] -> cache [B, T, 3D] at `position`
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${N3}) { return; }
+  let b = index / ${N3};
+  let j = index - b * ${N3};
+  let base = b * ${D};${layerNormStats('xIn', D)}
+  var acc = 0.0;
+  for (var i = 0; i < ${D}; i++) {
+    let normed = (xIn[base + i] - mean) * scale * lnGain[i] + lnBias[i];
+    acc += normed * wMat[i * ${N3} + j];
+  }
+  result[(b * ${T} + uniforms.position) * ${N3} + j] = acc + wBias[j];
+}`;
+    case 'attention': // cache [B, T, 3D] -> attended [B, D]; one thread per row and head
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${H}) { return; }
+  let b = index / ${H};
+  let h = index - b * ${H};
+  let rowBase = b * ${T} * ${N3};
+  let qBase = rowBase + uniforms.position * ${N3} + h * ${K};
+  var scores : array<f32, ${T}>;
+  var best = ${LOWEST};
+  for (var t = 0; t <= uniforms.position; t++) {
+    let kBase = rowBase + t * ${N3} + ${D} + h * ${K};
+    var dot = 0.0;
+    for (var k = 0; k < ${K}; k++) { dot += cache[qBase + k] * cache[kBase + k]; }
+    scores[t] = dot * ${1 / Math.sqrt(K)};
+    best = max(best, scores[t]);
+  }
+  var acc : array<f32, ${K}>;
+  var total = 0.0;
+  for (var t = 0; t <= uniforms.position; t++) {
+    let weight = exp(scores[t] - best);
+    total += weight;
+    let vBase = rowBase + t * ${N3} + ${2 * D} + h * ${K};
+    for (var k = 0; k < ${K}; k++) { acc[k] += weight * cache[vBase + k]; }
+  }
+  for (var k = 0; k < ${K}; k++) { result[b * ${D} + h * ${K} + k] = acc[k] / total; }
+}`;
+    case 'proj': // attended [B, D], wMat [D, D], wBias [D], residual [B, D] -> [B, D]
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${D}) { return; }
+  let b = index / ${D};
+  let j = index - b * ${D};
+  var acc = 0.0;
+  for (var i = 0; i < ${D}; i++) { acc += attended[b * ${D} + i] * wMat[i * ${D} + j]; }
+  result[index] = residual[index] + (acc + wBias[j]);
+}`;
+    case 'fc': // xIn [B, D], lnGain, lnBias [D], wMat [D, M], wBias [M] -> [B, M]
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${M}) { return; }
+  let b = index / ${M};
+  let m = index - b * ${M};
+  let base = b * ${D};${layerNormStats('xIn', D)}
+  var acc = 0.0;
+  for (var i = 0; i < ${D}; i++) {
+    let normed = (xIn[base + i] - mean) * scale * lnGain[i] + lnBias[i];
+    acc += normed * wMat[i * ${M} + m];
+  }
+  result[index] = max(acc + wBias[m], 0.0);
+}`;
+    case 'out': // hidden [B, M], wMat [M, D], wBias [D], residual [B, D] -> [B, D]
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${D}) { return; }
+  let b = index / ${D};
+  let j = index - b * ${D};
+  var acc = 0.0;
+  for (var m = 0; m < ${M}; m++) { acc += hidden[b * ${M} + m] * wMat[m * ${D} + j]; }
+  result[index] = residual[index] + (acc + wBias[j]);
+}`;
+    case 'head': // xIn [B, D], lnGain, lnBias [D], tokEmb [V, D], draws [B] -> [B, 3]: token, log-prob, entropy
+      return `
+var<private> EMITTABLE : array<i32, ${V}> = array<i32, ${V}>(${EMITTABLE.map((e) => (e ? 1 : 0)).join(', ')});
+
+fn main(index : i32) {
+  if (index >= uniforms.rows) { return; }
+  let base = index * ${D};${layerNormStats('xIn', D)}
+  var normed : array<f32, ${D}>;
+  for (var i = 0; i < ${D}; i++) { normed[i] = (xIn[base + i] - mean) * scale * lnGain[i] + lnBias[i]; }
+  var logits : array<f32, ${V}>;
+  for (var v = 0; v < ${V}; v++) {
+    var acc = 0.0;
+    for (var i = 0; i < ${D}; i++) { acc += normed[i] * tokEmb[v * ${D} + i]; }
+    logits[v] = acc;
+  }
+  var chosen = -1;
+  var logprob = 0.0;
+  var entropy = 0.0;
+  if (uniforms.temperature == 0.0) {
+    for (var v = 0; v < ${V}; v++) {
+      if (EMITTABLE[v] == 1 && (chosen < 0 || logits[v] > logits[chosen])) { chosen = v; }
+    }
+  } else {
+    var best = ${LOWEST};
+    for (var v = 0; v < ${V}; v++) { if (EMITTABLE[v] == 1) { best = max(best, logits[v] / uniforms.temperature); } }
+    var total = 0.0;
+    for (var v = 0; v < ${V}; v++) { if (EMITTABLE[v] == 1) { total += exp(logits[v] / uniforms.temperature - best); } }
+    let logZ = best + log(total);
+    for (var v = 0; v < ${V}; v++) {
+      if (EMITTABLE[v] == 1) {
+        let lp = logits[v] / uniforms.temperature - logZ;
+        entropy -= exp(lp) * lp;
+      }
+    }
+    let u = draws[index];
+    var cumulative = 0.0;
+    for (var v = 0; v < ${V}; v++) {
+      if (EMITTABLE[v] == 1) {
+        chosen = v;
+        cumulative += exp(logits[v] / uniforms.temperature - logZ);
+        if (u < cumulative) { break; }
+      }
+    }
+    logprob = logits[chosen] / uniforms.temperature - logZ;
+  }
+  result[index * 3] = f32(chosen);
+  result[index * 3 + 1] = logprob;
+  result[index * 3 + 2] = entropy;
+}`;
+  }
+}
+
+const INPUTS: Record<KernelName, string[]> = {
+  embed: ['tokenIds', 'tokEmb', 'posEmb'],
+  qkv: ['xIn', 'lnGain', 'lnBias', 'wMat', 'wBias'],
+  attention: ['cache'],
+  proj: ['attended', 'wMat', 'wBias', 'residual'],
+  fc: ['xIn', 'lnGain', 'lnBias', 'wMat', 'wBias'],
+  out: ['hidden', 'wMat', 'wBias', 'residual'],
+  head: ['xIn', 'lnGain', 'lnBias', 'tokEmb', 'draws'],
+};
+
+/** Threads each kernel runs for `rows` rows. */
+function threads(name: KernelName, rows: number, s: Sizes): number {
+  switch (name) {
+    case 'qkv':
+      return rows * s.N3;
+    case 'attention':
+      return rows * s.H;
+    case 'fc':
+      return rows * s.M;
+    case 'head':
+      return rows;
+    default:
+      return rows * s.D;
+  }
+}
+
+/**
+ * The WGSL of every kernel for one model shape, built once. `program` makes a fresh program
+ * object per dispatch: tfjs extends `shaderKey` in place on every run.
+ */
+export class FusedKernels {
+  private readonly sizes: Sizes;
+  private readonly code = new Map<KernelName, string>();
+  private readonly key: string;
+
+  constructor(config: ModelConfig) {
+    this.sizes = sizesOf(config);
+    const { T, D, H, M, V } = this.sizes;
+    this.key = `taoFused_T${T}_D${D}_H${H}_M${M}_V${V}`;
+  }
+
+  /** The WGSL body of one kernel (for tests and for printing). */
+  source(name: KernelName): string {
+    let code = this.code.get(name);
+    if (code === undefined) {
+      code = userCode(name, this.sizes);
+      this.code.set(name, code);
+    }
+    return code;
+  }
+
+  program(name: KernelName, rows: number, outputShape: number[]): FusedProgram {
+    const code = this.source(name);
+    return {
+      variableNames: INPUTS[name],
+      outputShape,
+      shaderKey: `${this.key}_${name}`,
+      dispatchLayout: { x: outputShape.map((_, i) => i) },
+      dispatch: [Math.ceil(threads(name, rows, this.sizes) / WORKGROUP), 1, 1],
+      workgroupSize: [WORKGROUP, 1, 1],
+      uniforms: name === 'head' ? 'rows : i32, temperature : f32,' : 'rows : i32, position : i32,',
+      getUserCode: () => code,
+    };
+  }
+}

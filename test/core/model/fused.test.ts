@@ -1,0 +1,192 @@
+// The fused WGSL decoding path against the stock one (tfjs's own ops) and against hand-derived
+// values, on the real WebGPU backend (Dawn on SwiftShader in Node).
+
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { nodeWebGPUAvailable, useNodeBackend } from '../../../src/cli/nodeWebgpu';
+import { ToolEnvironment } from '../../../src/core/environment';
+import type { ModelConfig } from '../../../src/core/model/config';
+import { MODEL_SCALES } from '../../../src/core/model/config';
+import { drawToken } from '../../../src/core/model/draw';
+import { chooseDecodePath, FusedDecoder } from '../../../src/core/model/fusedDecoder';
+import { FusedKernels, fusedDispatchesPerPosition } from '../../../src/core/model/fusedKernels';
+import { decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, type Policy } from '../../../src/core/model/transformer';
+import { Rng } from '../../../src/core/rng';
+import { sampleGroups, type Trajectory } from '../../../src/core/rollout';
+import type { TaskItem } from '../../../src/core/tasks/types';
+import { BOS, EMITTABLE, encode, VOCAB, VOCAB_SIZE } from '../../../src/core/tokenizer';
+import { loadBundledTiny } from '../engine/bundled';
+
+const ITEMS: TaskItem[] = [
+  { prompt: '3+4', answer: '7', kind: 'sum' },
+  { prompt: '47*86', answer: '4042', kind: 'product' },
+  { prompt: '12*5', answer: '60', kind: 'product' },
+];
+
+function rollout(policy: Policy, kernels: 'auto' | 'stock', temperature: number, seed: number): Promise<Trajectory[]> {
+  return sampleGroups(policy, ITEMS, 3, {
+    temperature,
+    maxToolCalls: 5,
+    environment: new ToolEnvironment('calculator', 0, new Rng(seed).fork('environment')),
+    rng: new Rng(seed).fork('sampling'),
+    kernels,
+  });
+}
+
+function expectSameRollouts(fused: Trajectory[], stock: Trajectory[], tolerance: number): void {
+  expect(fused.map((t) => t.tokens.map((x) => VOCAB[x.id]).join(''))).toEqual(stock.map((t) => t.tokens.map((x) => VOCAB[x.id]).join('')));
+  let worst = 0;
+  fused.forEach((t, i) =>
+    t.tokens.forEach((token, j) => {
+      const other = stock[i].tokens[j];
+      worst = Math.max(worst, Math.abs(token.logprob - other.logprob), Math.abs(token.entropy - other.entropy));
+    }),
+  );
+  expect(worst).toBeLessThan(tolerance);
+}
+
+/** Dispatches recorded while `f` runs (tfjs's WebGPU backend records each one through recordAndSubmit). */
+async function countDispatches(f: () => Promise<unknown>): Promise<number> {
+  const backend = tf.backend() as unknown as { recordAndSubmit: (...args: unknown[]) => unknown };
+  const original = backend.recordAndSubmit;
+  let count = 0;
+  backend.recordAndSubmit = function (this: unknown, ...args: unknown[]) {
+    count += 1;
+    return original.apply(this, args);
+  };
+  try {
+    await f();
+  } finally {
+    backend.recordAndSubmit = original;
+  }
+  return count;
+}
+
+const why = 'WebGPU needs SwiftShader from Debian chromium (apt-get install -y chromium)';
+
+describe.skipIf(!nodeWebGPUAvailable())(`fused decoding on WebGPU (skipped when: ${why})`, { timeout: 600_000 }, () => {
+  let tiny: Policy;
+  beforeAll(async () => {
+    await useNodeBackend('webgpu');
+    tiny = loadBundledTiny();
+  });
+  afterAll(() => disposePolicy(tiny));
+
+  it('draws from the uniform distribution a zero head gives, as worked out by hand', async () => {
+    // No blocks and a zero token embedding: every logit is 0, so over the 22 emittable tokens
+    // p = 1/22, log p = -ln 22 = -3.0910425, entropy ln 22, and u picks emittable number floor(22 u)
+    // (u away from the multiples of 1/22, where float rounding decides).
+    const config: ModelConfig = { ...MODEL_SCALES.tiny, layers: 0 };
+    const policy = initPolicy(config, 1);
+    policy.weights.tokenEmbedding.assign(tf.zeros(policy.weights.tokenEmbedding.shape));
+    const emittable = VOCAB.map((_, id) => id).filter((id) => EMITTABLE[id]);
+    expect(emittable).toHaveLength(22);
+    const decoder = new FusedDecoder(policy, 3);
+    try {
+      const sampled = await decoder.step(new Int32Array([BOS, BOS, BOS]), new Float32Array([0.01, 0.52, 0.99]), 1);
+      expect(Array.from(sampled.filter((_, i) => i % 3 === 0))).toEqual([emittable[0], emittable[11], emittable[21]]);
+      for (let r = 0; r < 3; r++) {
+        expect(sampled[r * 3 + 1]).toBeCloseTo(-3.0910425, 5);
+        expect(sampled[r * 3 + 2]).toBeCloseTo(3.0910425, 5);
+      }
+      // Greedy on an all-tied row: the first emittable token, log-prob and entropy recorded as 0.
+      const greedy = await decoder.step(new Int32Array([BOS, BOS, BOS]), new Float32Array(3), 0);
+      expect(Array.from(greedy.subarray(0, 3))).toEqual([emittable[0], 0, 0]);
+    } finally {
+      decoder.dispose();
+      disposePolicy(policy);
+    }
+  });
+
+  it('matches the stock path position by position on a random small policy, to 1e-5', async () => {
+    const policy = initPolicy(MODEL_SCALES.small, 7);
+    const rows = 3;
+    const fed = [BOS, ...encode('(47*86)-19=<call>47*86</call>')].slice(0, 24);
+    const rng = new Rng(3);
+    const cache = emptyCache(policy);
+    const decoder = new FusedDecoder(policy, rows);
+    let worst = 0;
+    try {
+      for (const [p, id] of fed.entries()) {
+        const temperature = p % 2 === 0 ? 1 : 0.7;
+        const tokens = new Int32Array([id, fed[(p + 5) % fed.length], BOS]);
+        const draws = new Float32Array(Array.from({ length: rows }, () => rng.next()));
+        const sampled = await decoder.step(tokens, draws, temperature);
+        const logits = tf.tidy(() => decodeStep(policy, tf.tensor1d(tokens, 'int32'), cache));
+        const values = (await logits.data()) as Float32Array;
+        logits.dispose();
+        for (let r = 0; r < rows; r++) {
+          const stock = drawToken(values, r, temperature, draws[r]);
+          expect(sampled[r * 3]).toBe(stock.id);
+          worst = Math.max(worst, Math.abs(sampled[r * 3 + 1] - stock.logprob), Math.abs(sampled[r * 3 + 2] - stock.entropy));
+        }
+      }
+    } finally {
+      decoder.dispose();
+      disposeCache(cache);
+      disposePolicy(policy);
+    }
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('samples the same rollouts as the stock path on webgpu and on cpu, log-probs and entropies to 1e-5', async () => {
+    expect((await chooseDecodePath(tiny)).path).toBe('fused');
+    const fused = await rollout(tiny, 'auto', 1, 11);
+    const stock = await rollout(tiny, 'stock', 1, 11);
+    expectSameRollouts(fused, stock, 1e-5);
+    const fusedGreedy = await rollout(tiny, 'auto', 0, 12);
+    expectSameRollouts(fusedGreedy, await rollout(tiny, 'stock', 0, 12), 1e-12);
+    // The cpu backend's kernels are tfjs's reference implementation.
+    await useNodeBackend('cpu');
+    const onCpu = loadBundledTiny();
+    try {
+      expectSameRollouts(fused, await rollout(onCpu, 'auto', 1, 11), 1e-5);
+    } finally {
+      disposePolicy(onCpu);
+      await useNodeBackend('webgpu');
+    }
+  });
+
+  it('launches 5 dispatches per layer and 2 for embedding and head, with no tensor left over', async () => {
+    for (const scale of ['tiny', 'small'] as const) {
+      const policy = initPolicy(MODEL_SCALES[scale], 2);
+      const decoder = new FusedDecoder(policy, 4);
+      const tokens = new Int32Array(4).fill(BOS);
+      const draws = new Float32Array(4).fill(0.5);
+      await decoder.step(tokens, draws, 1); // compiles the shaders
+      const before = tf.memory().numTensors;
+      const dispatches = await countDispatches(() => decoder.step(tokens, draws, 1));
+      expect(tf.memory().numTensors).toBe(before);
+      expect(dispatches).toBe(fusedDispatchesPerPosition(MODEL_SCALES[scale].layers));
+      expect(dispatches).toBe(5 * MODEL_SCALES[scale].layers + 2);
+      decoder.dispose();
+      disposePolicy(policy);
+    }
+  });
+
+  it('falls back to the stock path with a warning when a shader does not compile', async () => {
+    // A shape no other test uses, so its self-check runs here.
+    const config: ModelConfig = { vocabSize: VOCAB_SIZE, contextLength: 16, layers: 1, width: 8, heads: 2, mlpRatio: 2 };
+    const policy = initPolicy(config, 3);
+    const original = FusedKernels.prototype.source;
+    const spy = vi.spyOn(FusedKernels.prototype, 'source').mockImplementation(function (this: FusedKernels, name) {
+      const code = original.call(this, name);
+      return name === 'attention' ? code.replace('exp(scores[t] - best)', 'exp(scores[t] - undefinedName)') : code;
+    });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const status = await chooseDecodePath(policy);
+      expect(status.path).toBe('stock');
+      expect(status.warning).toMatch(/did not compile/);
+      // Sampling still works, on the stock path.
+      const [trajectory] = await sampleGroups(policy, ITEMS.slice(0, 1), 1, {
+        temperature: 1, maxToolCalls: 2, environment: new ToolEnvironment('calculator', 0, new Rng(1)), rng: new Rng(2),
+      });
+      expect(trajectory.tokens.length).toBeGreaterThan(4);
+    } finally {
+      spy.mockRestore();
+      warn.mockRestore();
+      disposePolicy(policy);
+    }
+  });
+});
