@@ -1,8 +1,11 @@
-// npm run bench -- [--backends cpu,wasm,webgpu] [--scale tiny] [--steps N] [--prompts N]
-//                  [--ratio-prompts N] [--group N] [--seed N] [--json out.json]
-// Throughput of each tfjs backend on the policy: sampling with and without the key/value cache,
-// tfjs kernels per decoding position, training tokens/s, and a tensor-leak check over training
-// steps. Progress goes to stderr, a markdown table to stdout (pasteable into the README).
+// npm run bench -- [--backends cpu,wasm,webgpu] [--scales tiny,small] [--kernels stock,fused]
+//                  [--steps N] [--prompts N] [--ratio-prompts N] [--group N] [--seed N] [--json out.json]
+// Throughput of each tfjs backend on the policy, per model scale: sampling with and without the
+// key/value cache, tfjs kernels and GPU dispatches per decoding position, per layer and per
+// sampled token, training tokens/s, the time of a full RL step, and a tensor-leak check over
+// training steps. On webgpu it measures both decoding paths side by side in one process: tfjs's
+// own ops ("stock") and the fused WGSL kernels (model/fusedKernels.ts). Progress goes to stderr,
+// one markdown table per scale to stdout (pasteable into the README).
 //
 // Batch sizes and step counts default per backend so that `npm run bench` stays within a few
 // minutes on a 2-core machine (wasm is fast; cpu is pure JS and WebGPU in Node runs on
@@ -15,6 +18,8 @@ import { parseArgs } from 'node:util';
 import { resolveConfig, type Config } from '../core/config';
 import { ToolEnvironment } from '../core/environment';
 import { MODEL_SCALES, parameterCount, type ModelScale } from '../core/model/config';
+import { startDispatchCounter } from '../core/model/dispatchCounter';
+import { chooseDecodePath, FusedDecoder, setKernelPreference } from '../core/model/fusedDecoder';
 import { decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, type Policy } from '../core/model/transformer';
 import { Rng } from '../core/rng';
 import { sampleGroups, type Trajectory } from '../core/rollout';
@@ -25,6 +30,9 @@ import { bundledCheckpoint, checkpointPaths, loadPolicy, runMain, startBackend, 
 
 type BenchBackend = 'cpu' | 'wasm' | 'webgpu';
 const BENCH_BACKENDS: readonly BenchBackend[] = ['cpu', 'wasm', 'webgpu'];
+/** Decoding paths: tfjs's own ops everywhere, the fused WGSL kernels on webgpu only. */
+type KernelPath = 'stock' | 'fused';
+const KERNEL_PATHS: readonly KernelPath[] = ['stock', 'fused'];
 
 /** Per-backend defaults, sized for the tiny scale on a 2-core machine. */
 interface BackendPlan {
@@ -66,6 +74,8 @@ interface SamplingRun {
 
 interface BackendResult {
   backend: BenchBackend;
+  /** The decoding path measured (always stock off webgpu). */
+  path: KernelPath;
   /** Why this backend was not measured. */
   skipped?: string;
   device?: string;
@@ -73,6 +83,7 @@ interface BackendResult {
   plan?: BackendPlan & { group: number };
   sampling?: {
     cache: SamplingRun;
+    /** Stock path only (without the cache every path runs tfjs's ops). */
     ratio: {
       cache: SamplingRun;
       noCache: SamplingRun;
@@ -80,23 +91,27 @@ interface BackendResult {
       speedup: number;
       /** Trajectories whose tokens differ between the two paths (float rounding can flip a draw). */
       differingTrajectories: number;
-    };
+    } | null;
   };
   kernels?: {
     /** Rows of the profiled decodeStep (= the cache batch). */
     batchRows: number;
-    /** tfjs kernels run by one decodeStep for the whole batch. */
-    perPosition: number;
+    /** tfjs kernels run by one decodeStep for the whole batch (stock path; the fused one runs none through tfjs's registry). */
+    perPosition?: number;
     /** perPosition / batchRows: as if every row sampled at every position. */
-    perRow: number;
+    perRow?: number;
     /** perPosition x positions / sampled tokens in the cache run: forced tokens cost positions too. */
-    perSampledToken: number;
+    perSampledToken?: number;
     /** Kernels of a decodeStep with no blocks (embedding and head only). */
-    embeddingAndHead: number;
+    embeddingAndHead?: number;
     /** (perPosition - embeddingAndHead) / layers: exact, the blocks are identical. */
-    perLayer: number;
-    /** WebGPU only: compute dispatches recorded for one decodeStep (kernels that are views or run on the CPU dispatch nothing). */
+    perLayer?: number;
+    /** WebGPU only: compute dispatches recorded for one decoding position (views and CPU-side kernels dispatch nothing). */
     gpuDispatches?: number;
+    /** WebGPU only: (gpuDispatches - those of the same step with no blocks) / layers. */
+    gpuDispatchesPerLayer?: number;
+    /** WebGPU only: gpuDispatches x positions / sampled tokens in the cache run. */
+    gpuDispatchesPerSampledToken?: number;
   };
   training?: {
     preset: Config['preset'];
@@ -139,7 +154,9 @@ runMain(async () => {
   const { values } = parseArgs({
     options: {
       backends: { type: 'string', default: BENCH_BACKENDS.join(',') },
-      scale: { type: 'string', default: 'tiny' },
+      scales: { type: 'string', default: 'tiny,small' },
+      scale: { type: 'string' },
+      kernels: { type: 'string', default: KERNEL_PATHS.join(',') },
       steps: { type: 'string' },
       prompts: { type: 'string' },
       'ratio-prompts': { type: 'string' },
@@ -154,8 +171,16 @@ runMain(async () => {
     if (!(BENCH_BACKENDS as readonly string[]).includes(b)) throw new UsageError(`--backends: "${b}" is not one of ${BENCH_BACKENDS.join(', ')}`);
   }
   if (backends.length === 0) throw new UsageError('--backends: name at least one of cpu, wasm, webgpu');
-  const scale = values.scale as ModelScale;
-  if (!(scale in MODEL_SCALES)) throw new UsageError(`--scale: "${values.scale}" is not one of ${Object.keys(MODEL_SCALES).join(', ')}`);
+  const scales = (values.scale ?? values.scales!).split(',').map((x) => x.trim()).filter((x) => x.length > 0) as ModelScale[];
+  for (const scale of scales) {
+    if (!(scale in MODEL_SCALES)) throw new UsageError(`--scales: "${scale}" is not one of ${Object.keys(MODEL_SCALES).join(', ')}`);
+  }
+  if (scales.length === 0) throw new UsageError('--scales: name at least one of tiny, small, base');
+  const kernelPaths = values.kernels!.split(',').map((x) => x.trim()).filter((x) => x.length > 0) as KernelPath[];
+  for (const k of kernelPaths) {
+    if (!KERNEL_PATHS.includes(k)) throw new UsageError(`--kernels: "${k}" is not one of ${KERNEL_PATHS.join(', ')}`);
+  }
+  if (kernelPaths.length === 0) throw new UsageError('--kernels: name at least one of stock, fused');
   const seed = Number(values.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed: "${values.seed}" is not an integer >= 0`);
   const overrides = {
@@ -167,24 +192,34 @@ runMain(async () => {
   const group = positiveInt('group', values.group) ?? DEFAULT_GROUP;
   if (group < 2) throw new UsageError(`--group: must be at least 2`);
 
-  const checkpoint = bundledCheckpoint(scale);
-  const hasCheckpoint = fs.existsSync(checkpointPaths(checkpoint).manifest);
   const started = performance.now();
-  const results: BackendResult[] = [];
-  for (const backend of backends as BenchBackend[]) {
-    const defaults = DEFAULT_PLANS[backend];
-    const prompts = overrides.prompts ?? defaults.prompts;
-    const plan: BackendPlan = {
-      prompts,
-      ratioPrompts: Math.min(overrides.ratioPrompts ?? defaults.ratioPrompts, prompts),
-      steps: overrides.steps ?? defaults.steps,
-      trainPrompts: overrides.trainPrompts ?? defaults.trainPrompts,
-    };
-    results.push(await benchBackend(backend, scale, seed, group, plan, hasCheckpoint ? checkpoint : null));
+  const tables: { scale: ModelScale; results: BackendResult[]; seconds: number }[] = [];
+  for (const scale of scales) {
+    const checkpoint = bundledCheckpoint(scale);
+    const hasCheckpoint = fs.existsSync(checkpointPaths(checkpoint).manifest);
+    const scaleStarted = performance.now();
+    const results: BackendResult[] = [];
+    for (const backend of backends as BenchBackend[]) {
+      const defaults = DEFAULT_PLANS[backend];
+      const prompts = overrides.prompts ?? defaults.prompts;
+      const plan: BackendPlan = {
+        prompts,
+        ratioPrompts: Math.min(overrides.ratioPrompts ?? defaults.ratioPrompts, prompts),
+        steps: overrides.steps ?? defaults.steps,
+        trainPrompts: overrides.trainPrompts ?? defaults.trainPrompts,
+      };
+      // Only webgpu has two paths; the others always run tfjs's own ops.
+      const paths: KernelPath[] = backend === 'webgpu' ? kernelPaths : ['stock'];
+      for (const kernels of paths) {
+        results.push(await benchBackend(backend, kernels, scale, seed, group, plan, hasCheckpoint ? checkpoint : null));
+      }
+    }
+    tables.push({ scale, results, seconds: (performance.now() - scaleStarted) / 1000 });
   }
+  setKernelPreference('auto');
   const totalSeconds = (performance.now() - started) / 1000;
 
-  process.stdout.write(renderMarkdown(results, scale, seed, totalSeconds));
+  for (const table of tables) process.stdout.write(renderMarkdown(table.results, table.scale, seed, table.seconds));
   if (values.json) {
     const file = path.resolve(values.json);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -192,13 +227,16 @@ runMain(async () => {
       type: 'bench',
       date: new Date().toISOString(),
       node: process.version,
-      scale,
-      model: MODEL_SCALES[scale],
-      parameters: parameterCount(MODEL_SCALES[scale]),
       seed,
       temperature: TEMPERATURE,
       totalSeconds,
-      results,
+      scales: tables.map(({ scale, results, seconds }) => ({
+        scale,
+        model: MODEL_SCALES[scale],
+        parameters: parameterCount(MODEL_SCALES[scale]),
+        seconds,
+        results,
+      })),
     };
     fs.writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
     process.stderr.write(`wrote ${values.json}\n`);
@@ -207,6 +245,7 @@ runMain(async () => {
 
 async function benchBackend(
   backend: BenchBackend,
+  kernels: KernelPath,
   scale: ModelScale,
   seed: number,
   group: number,
@@ -214,36 +253,43 @@ async function benchBackend(
   checkpoint: string | null,
 ): Promise<BackendResult> {
   const started = performance.now();
+  const label = `${scale} ${backend}${backend === 'webgpu' ? ` ${kernels}` : ''}`;
   let device: string;
-  progress(backend, 'starting backend');
+  progress(label, 'starting backend');
   try {
     device = await startBackend(backend);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    progress(backend, `skipped: ${reason}`);
-    return { backend, skipped: reason, seconds: (performance.now() - started) / 1000 };
+    progress(label, `skipped: ${reason}`);
+    return { backend, path: kernels, skipped: reason, seconds: (performance.now() - started) / 1000 };
   }
-  progress(backend, `running on ${device}`);
+  progress(label, `running on ${device}`);
+  setKernelPreference(kernels === 'stock' ? 'stock' : 'auto');
 
   // A fresh policy per backend: tensors made on a previous backend would stay there.
   const tensorsBefore = tf.memory().numTensors;
   const { policy, source } = makePolicy(scale, checkpoint);
-  const result: BackendResult = { backend, device, policy: source, plan: { ...plan, group }, seconds: 0 };
+  const result: BackendResult = { backend, path: kernels, device, policy: source, plan: { ...plan, group }, seconds: 0 };
   try {
+    if (kernels === 'fused') {
+      const status = await chooseDecodePath(policy);
+      if (status.path !== 'fused') throw new Error(status.warning ?? status.reason);
+    }
     const task = getTask('arithmetic');
     const promptRng = new Rng(seed).fork('bench:prompts');
     const items = Array.from({ length: plan.prompts }, () => trainingItem(task, promptRng));
 
     // 1. Sampling with the cache on the full batch.
-    const cache = await timeSampling(backend, policy, items, group, true, seed);
-    // 2. The same (or a smaller) batch with and without the cache, for the ratio.
+    const cache = await timeSampling(label, policy, items, group, true, seed);
+    // 2. The same (or a smaller) batch with and without the cache, for the ratio. Without the
+    //    cache every path recomputes the prefix with tfjs's ops: measured once, on stock.
     const ratioItems = items.slice(0, plan.ratioPrompts);
     const ratioCache =
-      ratioItems.length === items.length ? cache : await timeSampling(backend, policy, ratioItems, group, true, seed);
-    const noCache = await timeSampling(backend, policy, ratioItems, group, false, seed);
+      ratioItems.length === items.length ? cache : await timeSampling(label, policy, ratioItems, group, true, seed);
+    const noCache = kernels === 'stock' ? await timeSampling(label, policy, ratioItems, group, false, seed) : null;
     result.sampling = {
       cache: cache.run,
-      ratio: {
+      ratio: noCache && {
         cache: ratioCache.run,
         noCache: noCache.run,
         speedup: ratioCache.run.tokensPerSecond / noCache.run.tokensPerSecond,
@@ -251,23 +297,26 @@ async function benchBackend(
       },
     };
 
-    // 3. Kernels per decoding position.
-    progress(backend, `profiling one decodeStep over ${items.length * group} rows`);
-    result.kernels = await countKernels(policy, items.length * group, cache.run);
+    // 3. Kernels and dispatches per decoding position.
+    progress(label, `profiling one decoding position over ${items.length * group} rows`);
+    result.kernels =
+      kernels === 'fused'
+        ? await countFusedDispatches(policy, items.length * group, cache.run)
+        : await countKernels(policy, items.length * group, cache.run);
 
     // 4. Training steps: throughput and the tensor count.
-    result.training = await benchTraining(backend, policy, scale, seed, plan, group, checkpoint !== null);
+    result.training = await benchTraining(label, policy, scale, seed, plan, group, checkpoint !== null);
   } catch (error) {
     // Report the other backends anyway.
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    progress(backend, `failed: ${reason}`);
+    progress(label, `failed: ${reason}`);
     result.skipped = `failed while measuring: ${reason}`;
   } finally {
     disposePolicy(policy);
   }
   if (result.training) result.training.leftAfterDispose = tf.memory().numTensors - tensorsBefore;
   result.seconds = (performance.now() - started) / 1000;
-  progress(backend, `done in ${result.seconds.toFixed(1)}s`);
+  progress(label, `done in ${result.seconds.toFixed(1)}s`);
   return result;
 }
 
@@ -362,29 +411,55 @@ async function countKernels(policy: Policy, rows: number, cacheRun: SamplingRun)
     embeddingAndHead: head.kernels,
     perLayer: (full.kernels - head.kernels) / Math.max(1, layers),
   };
-  if (full.dispatches !== undefined) result.gpuDispatches = full.dispatches;
+  if (full.dispatches !== undefined && head.dispatches !== undefined) {
+    result.gpuDispatches = full.dispatches;
+    result.gpuDispatchesPerLayer = (full.dispatches - head.dispatches) / Math.max(1, layers);
+    result.gpuDispatchesPerSampledToken = (full.dispatches * cacheRun.positions) / cacheRun.sampledTokens;
+  }
   return result;
 }
 
 /** On WebGPU, the compute dispatches `f` records (its result is read back, then disposed); else undefined. */
 async function countGpuDispatches(f: () => tf.Tensor): Promise<number | undefined> {
-  if (tf.getBackend() !== 'webgpu') return undefined;
-  const backend = tf.backend() as unknown as { recordAndSubmit?: (...args: unknown[]) => unknown };
-  const original = backend.recordAndSubmit;
-  if (typeof original !== 'function') return undefined;
-  let count = 0;
-  backend.recordAndSubmit = function (this: unknown, ...args: unknown[]) {
-    count += 1;
-    return original.apply(this, args);
-  };
+  const counter = startDispatchCounter();
   try {
     const out = f();
     await out.data();
     out.dispose();
   } finally {
-    backend.recordAndSubmit = original;
+    counter?.stop();
   }
-  return count;
+  return counter?.count;
+}
+
+/** Dispatches of one fused decoding position (position 1) for `rows` rows, and of the same with no blocks. */
+async function countFusedDispatches(policy: Policy, rows: number, cacheRun: SamplingRun): Promise<NonNullable<BackendResult['kernels']>> {
+  const countStep = async (p: Policy): Promise<number> => {
+    const decoder = new FusedDecoder(p, rows);
+    const tokens = new Int32Array(rows).fill(BOS);
+    const draws = new Float32Array(rows).fill(0.5);
+    try {
+      await decoder.step(tokens, draws, TEMPERATURE);
+      const counter = startDispatchCounter()!;
+      try {
+        await decoder.step(tokens, draws, TEMPERATURE);
+      } finally {
+        counter.stop();
+      }
+      return counter.count;
+    } finally {
+      decoder.dispose();
+    }
+  };
+  const layers = policy.config.layers;
+  const full = await countStep(policy);
+  const head = await countStep({ config: { ...policy.config, layers: 0 }, weights: { ...policy.weights, blocks: [] } });
+  return {
+    batchRows: rows,
+    gpuDispatches: full,
+    gpuDispatchesPerLayer: (full - head) / Math.max(1, layers),
+    gpuDispatchesPerSampledToken: (full * cacheRun.positions) / cacheRun.sampledTokens,
+  };
 }
 
 async function benchTraining(
@@ -457,6 +532,11 @@ function fixed(value: number | undefined, digits = 0): string {
   return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
 }
 
+function columnName(r: BackendResult): string {
+  if (r.backend !== 'webgpu') return r.backend;
+  return `webgpu ${r.path}${r.device?.includes('swiftshader') ? ' (SwiftShader)' : ''}`;
+}
+
 function renderMarkdown(results: BackendResult[], scale: ModelScale, seed: number, totalSeconds: number): string {
   const measured = results.filter((r) => !r.skipped);
   const lines: string[] = [];
@@ -465,28 +545,40 @@ function renderMarkdown(results: BackendResult[], scale: ModelScale, seed: numbe
     `## Benchmark: ${scale} policy (${parameterCount(model)} parameters, ${model.layers} layers, width ${model.width}), seed ${seed}`,
     '',
   );
+  // Side by side on webgpu: the fused path's sampling speed over the stock path's, same batch and seed.
+  const stockWebgpu = measured.find((r) => r.backend === 'webgpu' && r.path === 'stock');
+  const vsStock = (r: BackendResult): string => {
+    if (r.backend !== 'webgpu' || r.path !== 'fused' || !stockWebgpu) return '-';
+    return `**${fixed(r.sampling!.cache.tokensPerSecond / stockWebgpu.sampling!.cache.tokensPerSecond, 1)}x**`;
+  };
+  const stepVsStock = (r: BackendResult): string => {
+    if (r.backend !== 'webgpu' || r.path !== 'fused' || !stockWebgpu) return '-';
+    return `${fixed(stockWebgpu.training!.stepSeconds / r.training!.stepSeconds, 1)}x`;
+  };
+  const ratio = (r: BackendResult) => r.sampling!.ratio;
   if (measured.length > 0) {
-    const header = ['', ...measured.map((r) => r.backend)];
+    const header = ['', ...measured.map(columnName)];
     const rows: [string, (r: BackendResult) => string][] = [
       ['device', (r) => r.device ?? '-'],
       ['sampling batch, cache only (prompts x group)', (r) => `${r.sampling!.cache.prompts} x ${r.sampling!.cache.group} = ${r.sampling!.cache.rows} rows`],
       ['sampled tokens/s, KV cache', (r) => fixed(r.sampling!.cache.tokensPerSecond)],
-      ['ratio batch, with and without the cache', (r) => `${r.sampling!.ratio.cache.prompts} x ${r.sampling!.ratio.cache.group} = ${r.sampling!.ratio.cache.rows} rows`],
-      ['sampled tokens/s, KV cache (ratio batch)', (r) => fixed(r.sampling!.ratio.cache.tokensPerSecond)],
-      ['sampled tokens/s, no cache (ratio batch)', (r) => fixed(r.sampling!.ratio.noCache.tokensPerSecond)],
-      ['**speed-up of the cache**', (r) => `**${fixed(r.sampling!.ratio.speedup, 1)}x**`],
-      ['trajectories differing, cache vs no cache', (r) => `${r.sampling!.ratio.differingTrajectories} of ${r.sampling!.ratio.cache.rows}`],
+      ['**fused over stock, sampled tokens/s (same run)**', vsStock],
+      ['ratio batch, with and without the cache', (r) => (ratio(r) ? `${ratio(r)!.cache.prompts} x ${ratio(r)!.cache.group} = ${ratio(r)!.cache.rows} rows` : '-')],
+      ['sampled tokens/s, no cache (ratio batch)', (r) => (ratio(r) ? fixed(ratio(r)!.noCache.tokensPerSecond) : '-')],
+      ['speed-up of the cache', (r) => (ratio(r) ? `${fixed(ratio(r)!.speedup, 1)}x` : '-')],
+      ['trajectories differing, cache vs no cache', (r) => (ratio(r) ? `${ratio(r)!.differingTrajectories} of ${ratio(r)!.cache.rows}` : '-')],
       ['tfjs kernels per decoding position (whole batch)', (r) => fixed(r.kernels!.perPosition)],
-      ['... per row (/ batch rows)', (r) => fixed(r.kernels!.perRow, 2)],
+      ['... per layer / embedding and head', (r) => (r.kernels!.perLayer === undefined ? '-' : `${fixed(r.kernels!.perLayer)} / ${fixed(r.kernels!.embeddingAndHead)}`)],
       ['... per sampled token (x positions / sampled tokens)', (r) => fixed(r.kernels!.perSampledToken, 2)],
-      ['... per layer', (r) => fixed(r.kernels!.perLayer)],
-      ['... embedding and head', (r) => fixed(r.kernels!.embeddingAndHead)],
-      ['GPU dispatches per decoding position', (r) => (r.kernels!.gpuDispatches === undefined ? '-' : String(r.kernels!.gpuDispatches))],
+      ['**GPU dispatches per decoding position**', (r) => fixed(r.kernels!.gpuDispatches)],
+      ['... per layer', (r) => fixed(r.kernels!.gpuDispatchesPerLayer)],
+      ['... per sampled token (x positions / sampled tokens)', (r) => fixed(r.kernels!.gpuDispatchesPerSampledToken, 2)],
       ['training steps (preset, prompts x group per step)', (r) => `${r.training!.steps} (${r.training!.preset}, ${r.training!.promptsPerStep} x ${r.training!.groupSize})`],
       ['trajectories sampled per step', (r) => fixed(r.training!.sampledRowsPerStep)],
       ['trained tokens/s', (r) => fixed(r.training!.trainedTokensPerSecond)],
       ['sampled tokens/s in training rollouts', (r) => fixed(r.training!.sampledTokensPerSecond)],
       ['step time, s (rollout + update)', (r) => `${fixed(r.training!.stepSeconds, 2)} (${fixed(r.training!.rolloutSeconds, 2)} + ${fixed(r.training!.updateSeconds, 2)})`],
+      ['fused over stock, step time', stepVsStock],
       ['tensors after step 1 / after last step', (r) => `${r.training!.tensorsAfterFirstStep} / ${r.training!.tensorsAfterLastStep}`],
       ['**tensor leak check**', (r) => `**${r.training!.leak ? 'LEAK' : 'OK'}**`],
       ['tensors left after disposing trainer and policy', (r) => String(r.training!.leftAfterDispose)],
@@ -496,7 +588,7 @@ function renderMarkdown(results: BackendResult[], scale: ModelScale, seed: numbe
     for (const [label, cell] of rows) lines.push(`| ${label} | ${measured.map(cell).join(' | ')} |`);
     lines.push('');
   }
-  for (const r of results.filter((x) => x.skipped)) lines.push(`- ${r.backend}: skipped (${r.skipped})`);
+  for (const r of results.filter((x) => x.skipped)) lines.push(`- ${columnName(r)}: skipped (${r.skipped})`);
   const policies = [...new Set(measured.map((r) => r.policy))];
   lines.push(
     `- Policy: ${policies.join('; ') || '-'}. Node ${process.version}; total ${totalSeconds.toFixed(0)}s.` +
@@ -508,7 +600,9 @@ function renderMarkdown(results: BackendResult[], scale: ModelScale, seed: numbe
       'Each measurement is timed after an identical warm-up run (shader compilation on WebGPU). ' +
       'Without the cache every position recomputes the whole prefix (O(T^2)), so on the slow backends the ratio uses a smaller batch; both paths run on that same batch, same seed.',
     '- Kernels: `tf.profile` of one `decodeStep` (position 1) for the whole cache batch; per layer = (total - the same step with no blocks) / layers. ' +
-      'tfjs kernels include reshapes and other views; on WebGPU "GPU dispatches" counts the compute passes actually recorded for one step.',
+      'tfjs kernels include reshapes and other views; on WebGPU "GPU dispatches" counts the compute passes actually recorded for one position ' +
+      '(the fused path runs its WGSL programs through `runWebGPUProgram`, outside tfjs\'s kernel registry, so only dispatches apply to it). ' +
+      'Per sampled token = per position x positions / sampled tokens: a position serves every row of the batch, forced prompt and tool-result tokens included.',
     '- Training: `Trainer.runStep` with resolveConfig({ preset, scale, seed, promptsPerStep, groupSize }) (smaller steps on the slow backends; tao-rl samples twice the prompts for its group filter); ' +
       'throughput averages the steps after the first (step 1 is a warm-up); trained tokens are the policy tokens with non-zero loss weight. ' +
       'The leak check compares tf.memory().numTensors after step 1 and after the last step.',

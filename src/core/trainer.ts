@@ -6,6 +6,7 @@ import type { Config } from './config';
 import { ToolEnvironment, type ToolCallRecord } from './environment';
 import { Adam, ADAM_DEFAULTS } from './model/adam';
 import { clonePolicy, disposePolicy, namedWeights, type Policy } from './model/transformer';
+import { startDispatchCounter } from './model/dispatchCounter';
 import { Rng } from './rng';
 import { sampleGroups, type FinishReason, type Trajectory } from './rollout';
 import { isBonusEligible } from './tao/bonus';
@@ -106,22 +107,28 @@ export class Trainer {
     const promptsPerBatch = config.promptsPerStep * (config.shape.groupFilter ? config.overSample : 1);
     const maxBatches = config.shape.groupFilter && config.fill === 'resample' ? config.maxGenBatches : 1;
     let rolloutMs = 0;
-    while (genBatches < maxBatches && survivors.length < config.promptsPerStep) {
-      const items = Array.from({ length: promptsPerBatch }, () => trainingItem(this.task, promptRng));
-      const t0 = performance.now();
-      const batch = await sampleGroups(this.policy, items, config.groupSize, {
-        temperature: config.temperature,
-        maxToolCalls: config.maxToolCalls,
-        environment: this.environment,
-        rng: new Rng(config.seed).fork(`sampling:${stepIndex}:${genBatches}`),
-      });
-      rolloutMs += performance.now() - t0;
-      const groupOffset = genBatches * promptsPerBatch;
-      for (const trajectory of batch) generated.push({ ...trajectory, group: trajectory.group + groupOffset });
-      genBatches += 1;
-      generation = shapeBatch(generated, config.shape);
-      survivors.length = 0;
-      survivors.push(...survivingGroups(generated, generation));
+    // GPU dispatches of the rollouts (WebGPU only): what the fused kernels save.
+    const dispatches = startDispatchCounter();
+    try {
+      while (genBatches < maxBatches && survivors.length < config.promptsPerStep) {
+        const items = Array.from({ length: promptsPerBatch }, () => trainingItem(this.task, promptRng));
+        const t0 = performance.now();
+        const batch = await sampleGroups(this.policy, items, config.groupSize, {
+          temperature: config.temperature,
+          maxToolCalls: config.maxToolCalls,
+          environment: this.environment,
+          rng: new Rng(config.seed).fork(`sampling:${stepIndex}:${genBatches}`),
+        });
+        rolloutMs += performance.now() - t0;
+        const groupOffset = genBatches * promptsPerBatch;
+        for (const trajectory of batch) generated.push({ ...trajectory, group: trajectory.group + groupOffset });
+        genBatches += 1;
+        generation = shapeBatch(generated, config.shape);
+        survivors.length = 0;
+        survivors.push(...survivingGroups(generated, generation));
+      }
+    } finally {
+      dispatches?.stop();
     }
 
     // 2. Fill the batch: a random subset of survivors, or survivors duplicated (reference code).
@@ -166,6 +173,7 @@ export class Trainer {
       'time/step_s': (performance.now() - started) / 1000,
       'perf/sampled_tokens_per_s': sampledTokens / Math.max(1e-9, rolloutMs / 1000),
       'perf/trained_tokens_per_s': update ? update['batch/tokens'] / Math.max(1e-9, updateMs / 1000) : 0,
+      ...(dispatches ? { 'perf/dispatches_per_sampled_token': dispatches.count / Math.max(1, sampledTokens) } : {}),
     };
     return {
       step: stepIndex,

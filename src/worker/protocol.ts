@@ -3,6 +3,7 @@
 
 import type { BackendName } from '../core/backend';
 import type { Config } from '../core/config';
+import type { DecodePathStatus } from '../core/model/fusedDecoder';
 import type { Evaluation } from '../core/evaluate';
 import type { StepReport, StepSettings } from '../core/trainer';
 
@@ -41,6 +42,8 @@ export interface BackendReport {
   adapter?: string;
   /** Plain words when the preferred backend was not available, e.g. "WebGPU is not available in this browser: training on WebGL, slower". */
   fallback?: string;
+  /** Which kernels sample tokens (fused WGSL on WebGPU, else tfjs's own), once the policy is loaded. */
+  kernels?: DecodePathStatus;
 }
 
 export type WorkerStatus = 'loading' | 'ready' | 'running' | 'paused' | 'error';

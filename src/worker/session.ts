@@ -5,6 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../core/backend';
+import { chooseDecodePath } from '../core/model/fusedDecoder';
 import { deserializePolicy, loadWeights, serializePolicy, type CheckpointManifest } from '../core/checkpoint';
 import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
 import { evaluateHeldOut } from '../core/evaluate';
@@ -191,6 +192,11 @@ export class TrainingSession {
         throw new LoadError(`${what} could not be used: ${errorText(error)}`);
       }
       this.lastGood = start;
+      // The fused kernels' self-check runs now, so the header names the path before Start.
+      const kernels = await chooseDecodePath(this.trainer.policy);
+      if (run !== this.run) return;
+      if (kernels.warning) console.warn(`Fused kernels refused: ${kernels.warning}`);
+      this.post({ type: 'backend', backend: { ...backend, kernels } });
       const from = resume ? `resumed from the weights of step ${resume.step} (optimizer state reset), ` : '';
       this.becomeIdle(resume ? 'paused' : 'ready', `${from}${parameters(this.trainer.policy).toLocaleString('en')} parameters on ${backend.name}`);
     } catch (error) {
