@@ -2,6 +2,7 @@
 // `receive`; user intents flow out as protocol commands through the `send` the client installs.
 // Panels read state and call actions; none of them computes the algorithm.
 
+import type { DecodePathStatus } from '../core/model/fusedDecoder';
 import { create } from 'zustand';
 import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
 import type { Evaluation } from '../core/evaluate';
@@ -25,6 +26,8 @@ export interface WorkbenchState {
   draft: Config;
   backendChoice: BackendChoice;
   backend: BackendReport | null;
+  /** Which kernels sample tokens, once the worker has loaded the policy. */
+  kernels: DecodePathStatus | null;
   status: WorkerStatus;
   statusMessage: string | null;
   failure: { kind: FailureKind; message: string; lastGoodStep: number } | null;
@@ -116,6 +119,7 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
   draft: initialConfig(),
   backendChoice: 'auto',
   backend: null,
+  kernels: null,
   status: 'loading',
   statusMessage: null,
   failure: null,
@@ -134,7 +138,10 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
   receive: (message) => {
     switch (message.type) {
       case 'backend':
-        set({ backend: message.backend });
+        set({ backend: message.backend, kernels: null });
+        break;
+      case 'kernels':
+        set({ kernels: message.kernels });
         break;
       case 'status':
         set({ status: message.status, statusMessage: message.message ?? null, ...(message.status !== 'error' ? { failure: null } : {}) });

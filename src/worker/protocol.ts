@@ -42,8 +42,6 @@ export interface BackendReport {
   adapter?: string;
   /** Plain words when the preferred backend was not available, e.g. "WebGPU is not available in this browser: training on WebGL, slower". */
   fallback?: string;
-  /** Which kernels sample tokens (fused WGSL on WebGPU, else tfjs's own), once the policy is loaded. */
-  kernels?: DecodePathStatus;
 }
 
 export type WorkerStatus = 'loading' | 'ready' | 'running' | 'paused' | 'error';
@@ -61,6 +59,8 @@ export interface SettingChange {
 
 export type FromWorker =
   | { type: 'backend'; backend: BackendReport }
+  /** Which kernels sample tokens (fused WGSL on WebGPU, else tfjs's own), once the policy is loaded. */
+  | { type: 'kernels'; kernels: DecodePathStatus }
   | { type: 'status'; status: WorkerStatus; message?: string }
   /** A completed RL step. */
   | { type: 'step'; report: StepReport }

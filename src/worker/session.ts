@@ -196,7 +196,7 @@ export class TrainingSession {
       const kernels = await chooseDecodePath(this.trainer.policy);
       if (run !== this.run) return;
       if (kernels.warning) console.warn(`Fused kernels refused: ${kernels.warning}`);
-      this.post({ type: 'backend', backend: { ...backend, kernels } });
+      this.post({ type: 'kernels', kernels });
       const from = resume ? `resumed from the weights of step ${resume.step} (optimizer state reset), ` : '';
       this.becomeIdle(resume ? 'paused' : 'ready', `${from}${parameters(this.trainer.policy).toLocaleString('en')} parameters on ${backend.name}`);
     } catch (error) {

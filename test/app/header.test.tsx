@@ -39,6 +39,24 @@ describe('Header', () => {
     expect(screen.getByText(fallback)).toBeTruthy();
   });
 
+  it('names the kernels that sample, warns when the fused ones were refused, and shows dispatches per token', () => {
+    render(<Header />);
+    receive({ type: 'backend', backend: { name: 'webgpu' } });
+    receive({ type: 'kernels', kernels: { path: 'fused', reason: 'fused WGSL kernels sample on WebGPU' } });
+    expect(screen.getByText('fused WGSL kernels').getAttribute('title')).toBe('fused WGSL kernels sample on WebGPU');
+    expect(screen.queryByRole('note')).toBeNull();
+    receive({ type: 'step', report: report(1, { 'time/step_s': 2, 'perf/sampled_tokens_per_s': 50, 'perf/dispatches_per_sampled_token': 4.83 }) });
+    expect(screen.getByText('4.8')).toBeTruthy();
+    receive({
+      type: 'kernels',
+      kernels: { path: 'stock', reason: 'the fused kernels failed their self-check', warning: 'a fused WebGPU shader did not compile on this adapter: bad' },
+    });
+    expect(screen.getByText('tfjs kernels')).toBeTruthy();
+    expect(screen.getByRole('note').textContent).toBe(
+      "The fused WebGPU kernels are off: a fused WebGPU shader did not compile on this adapter: bad. Sampling runs on tfjs's own kernels, slower.",
+    );
+  });
+
   it('shows the status in words, the latest step, its time and sampled tokens/s', () => {
     render(<Header />);
     expect(screen.getByRole('status').textContent).toBe('loading');

@@ -1,6 +1,6 @@
-// The page header: which backend runs (and the WebGPU adapter), a fallback in plain words, the
-// backend switcher, the step counter, the worker's status, the last step's speed, and a failure
-// with the way back.
+// The page header: which backend runs (and the WebGPU adapter), which kernels sample (fused WGSL
+// or tfjs's own), a fallback in plain words, the backend switcher, the step counter, the worker's
+// status, the last step's speed and GPU dispatches per token, and a failure with the way back.
 
 import type { BackendName } from '../../core/backend';
 import type { BackendChoice, FailureKind, WorkerStatus } from '../../worker/protocol';
@@ -49,6 +49,7 @@ export function formatRate(perSecond: number): string {
 
 export function Header() {
   const backend = useWorkbench((state) => state.backend);
+  const kernels = useWorkbench((state) => state.kernels);
   const backendChoice = useWorkbench((state) => state.backendChoice);
   const status = useWorkbench((state) => state.status);
   const statusMessage = useWorkbench((state) => state.statusMessage);
@@ -60,6 +61,7 @@ export function Header() {
 
   const stepSeconds = last?.metrics['time/step_s'];
   const tokensPerSecond = last?.metrics['perf/sampled_tokens_per_s'];
+  const dispatchesPerToken = last?.metrics['perf/dispatches_per_sampled_token'];
 
   return (
     <header className="wb-header">
@@ -68,6 +70,11 @@ export function Header() {
         <span className="wb-backend" title="Backend the training worker runs on">
           {backend ? [BACKEND_LABELS[backend.name], backend.adapter].filter(Boolean).join(' · ') : 'starting a backend…'}
         </span>
+        {kernels && (
+          <span className={`wb-kernels wb-kernels-${kernels.path}`} title={kernels.reason}>
+            {kernels.path === 'fused' ? 'fused WGSL kernels' : 'tfjs kernels'}
+          </span>
+        )}
         <label className="wb-switch">
           Backend{' '}
           <select
@@ -101,6 +108,11 @@ export function Header() {
             <span className="wb-stat-value">{formatRate(tokensPerSecond)}</span> tok/s
           </span>
         )}
+        {dispatchesPerToken !== undefined && (
+          <span className="wb-stat" title="GPU dispatches of the last step's rollouts per sampled token (a decoding position serves every row of the batch)">
+            <span className="wb-stat-value">{dispatchesPerToken.toFixed(1)}</span> dispatches/tok
+          </span>
+        )}
         <span className={`wb-status wb-status-${status}`}>
           <span className="wb-status-dot" aria-hidden="true" />
           <span role="status">{STATUS_WORDS[status]}</span>
@@ -111,6 +123,11 @@ export function Header() {
       {backend?.fallback && (
         <p className="wb-fallback" role="note">
           {backend.fallback}
+        </p>
+      )}
+      {kernels?.warning && (
+        <p className="wb-fallback" role="note">
+          The fused WebGPU kernels are off: {kernels.warning}. Sampling runs on tfjs's own kernels, slower.
         </p>
       )}
 
