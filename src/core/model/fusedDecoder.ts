@@ -1,28 +1,21 @@
 // Decoding with the fused WGSL kernels (fusedKernels.ts) on the tfjs WebGPU backend, and the
-// choice between that path and the stock one (transformer.ts `decodeStep` + rollout.ts
-// `drawToken`). The fused path is the default on WebGPU once a self-check on the first policy
-// it meets has compiled its shaders without a validation error and matched the stock path;
-// otherwise, and on every other backend, the stock path runs and `decodePathStatus` says why.
+// choice between the fused kernels (decoding here, training attention in fusedAttention.ts) and
+// the stock ones (transformer.ts `decodeStep` and `causalAttention`, draw.ts `drawToken`). The
+// fused path is the default on WebGPU once a self-check on the first policy of each shape has
+// compiled every shader without a validation error and matched the stock path; otherwise, and on
+// every other backend, the stock path runs and the status says why.
 
 import * as tf from '@tensorflow/tfjs';
 import { BOS, encode } from '../tokenizer';
 import { drawToken } from './draw';
-import { FusedKernels, type KernelName, type ProgramUniform, type WebGPUBackendLike } from './fusedKernels';
-import { decodeStep, disposeCache, emptyCache, type Policy } from './transformer';
+import { fusedCausalAttention, kernelsFor } from './fusedAttention';
+import { type KernelName, type ProgramUniform, type WebGPUBackendLike } from './fusedKernels';
+import { kernelPreference, type KernelPath, type KernelPathStatus, recordKernelPath, shapeKey } from './kernelPath';
+import { causalAttention, decodeStep, disposeCache, emptyCache, type Policy } from './transformer';
 
-/** Which kernels sample tokens: ours (fused WGSL) or tfjs's own ops. */
-export type DecodePath = 'fused' | 'stock';
-
-export interface DecodePathStatus {
-  path: DecodePath;
-  /** One sentence for a person: why this path runs. */
-  reason: string;
-  /** Set when the fused path was tried and refused (a shader failed or disagreed). */
-  warning?: string;
-}
-
-/** 'auto' takes the fused path where it can run; 'stock' always takes tfjs's own kernels. */
-export type KernelPreference = 'auto' | 'stock';
+export type DecodePath = KernelPath;
+export type DecodePathStatus = KernelPathStatus;
+export { kernelPreference, setKernelPreference } from './kernelPath';
 
 /**
  * One fused decoding pass over a batch of rows: feed one token per row at the next position,
@@ -32,7 +25,7 @@ export type KernelPreference = 'auto' | 'stock';
 export class FusedDecoder {
   /** Positions already fed (the next token goes to this position). */
   position = 0;
-  private readonly kernels: FusedKernels;
+  private readonly kernels: ReturnType<typeof kernelsFor>;
   private readonly caches: tf.Tensor3D[];
 
   constructor(
@@ -40,7 +33,7 @@ export class FusedDecoder {
     readonly rows: number,
   ) {
     const { layers, contextLength: T, width: D } = policy.config;
-    this.kernels = kernelsFor(policy);
+    this.kernels = kernelsFor(policy.config);
     this.caches = Array.from({ length: layers }, () => tf.zeros([rows, T, 3 * D]) as tf.Tensor3D);
   }
 
@@ -108,32 +101,11 @@ export class FusedDecoder {
   }
 }
 
-const kernelCache = new WeakMap<Policy['config'], FusedKernels>();
-
-function kernelsFor(policy: Policy): FusedKernels {
-  let kernels = kernelCache.get(policy.config);
-  if (kernels === undefined) {
-    kernels = new FusedKernels(policy.config);
-    kernelCache.set(policy.config, kernels);
-  }
-  return kernels;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Which path runs
 
-let preference: KernelPreference = 'auto';
-/** Self-check outcome per WebGPU backend instance and model shape. */
+/** Self-checks per WebGPU backend instance and model shape (pending or settled). */
 const checks = new WeakMap<object, Map<string, Promise<DecodePathStatus>>>();
-
-/** 'stock' forces tfjs's own kernels everywhere (for side-by-side measurements); 'auto' is the default. */
-export function setKernelPreference(value: KernelPreference): void {
-  preference = value;
-}
-
-export function kernelPreference(): KernelPreference {
-  return preference;
-}
 
 /**
  * The path `policy` decodes with on the current backend. On WebGPU the first call per model
@@ -144,27 +116,25 @@ export async function chooseDecodePath(policy: Policy): Promise<DecodePathStatus
   if (backendName !== 'webgpu') {
     return { path: 'stock', reason: `the ${backendName} backend runs tfjs's own kernels (fused kernels are WebGPU only)` };
   }
-  if (preference === 'stock') return { path: 'stock', reason: 'stock kernels were asked for' };
+  if (kernelPreference() === 'stock') return { path: 'stock', reason: 'stock kernels were asked for' };
   const backend = tf.backend();
   let byShape = checks.get(backend);
   if (byShape === undefined) {
     byShape = new Map();
     checks.set(backend, byShape);
   }
-  const key = JSON.stringify(policy.config);
+  const key = shapeKey(policy.config);
   let check = byShape.get(key);
   if (check === undefined) {
-    check = selfCheck(policy);
+    check = selfCheck(policy).then((status) => {
+      recordKernelPath(policy.config, status);
+      if (status.warning) console.warn(`Fused WebGPU kernels refused: ${status.warning}`);
+      return status;
+    });
     byShape.set(key, check);
   }
   return check;
 }
-
-/** The status of the last `chooseDecodePath` (for headers and reports), or null before any. */
-export function lastDecodePath(): DecodePathStatus | null {
-  return last;
-}
-let last: DecodePathStatus | null = null;
 
 /** How far the fused path may stray from the stock one in the self-check (the tests hold it to 1e-5). */
 const SELF_CHECK_TOLERANCE = 1e-3;
@@ -174,26 +144,31 @@ async function selfCheck(policy: Policy): Promise<DecodePathStatus> {
   const fed = [BOS, ...encode('12*3=')]; // two rows read the same prefix: enough to exercise every kernel
   const rows = 2;
   const draws = new Float32Array([0.25, 0.75]);
-  let fused: Float32Array[] = [];
+  const fused: Float32Array[] = [];
+  let attention: { forward: Float32Array; gradient: Float32Array } | null = null;
   let thrown: unknown = null;
   backend.device.pushErrorScope('validation');
   const decoder = new FusedDecoder(policy, rows);
   try {
     for (const id of fed) fused.push(await decoder.step(new Int32Array(rows).fill(id), draws, 1));
+    attention = await attentionProbe(policy, (qkv, seqLen) => fusedCausalAttention(policy.config, qkv, seqLen));
   } catch (e) {
     thrown = e;
   } finally {
     decoder.dispose();
   }
   const gpuError = await backend.device.popErrorScope().catch((e: unknown) => ({ message: String(e) }));
-  const refuse = (why: string): DecodePathStatus =>
-    (last = { path: 'stock', reason: 'the fused kernels failed their self-check, so tfjs\'s own kernels run', warning: why });
+  const refuse = (why: string): DecodePathStatus => ({
+    path: 'stock',
+    reason: "the fused kernels failed their self-check, so tfjs's own kernels run",
+    warning: why,
+  });
   if (gpuError) return refuse(`a fused WebGPU shader did not compile on this adapter: ${gpuError.message}`);
-  if (thrown) return refuse(`the fused kernels threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+  if (thrown || attention === null) return refuse(`the fused kernels threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
 
   // The stock path on the same inputs.
-  const cache = emptyCache(policy);
   let worst = 0;
+  const cache = emptyCache(policy);
   try {
     for (let p = 0; p < fed.length; p++) {
       const logits = tf.tidy(() => decodeStep(policy, tf.tensor1d(new Array(rows).fill(fed[p]), 'int32'), cache));
@@ -209,9 +184,38 @@ async function selfCheck(policy: Policy): Promise<DecodePathStatus> {
   } finally {
     disposeCache(cache);
   }
-  fused = [];
+  const stock = await attentionProbe(policy, (qkv, seqLen) => causalAttention(qkv, qkv.shape[0] / seqLen, seqLen, policy.config.heads));
+  worst = Math.max(worst, maxDifference(attention.forward, stock.forward), maxDifference(attention.gradient, stock.gradient));
   if (!(worst <= SELF_CHECK_TOLERANCE)) {
     return refuse(`the fused kernels disagree with tfjs's (largest difference ${worst}), so this adapter computes them wrongly`);
   }
-  return (last = { path: 'fused', reason: 'fused WGSL kernels sample on WebGPU' });
+  return { path: 'fused', reason: 'fused WGSL kernels sample and run attention on WebGPU' };
+}
+
+/** Attention on two sequences of 5 positions of fixed pseudo-random q, k, v: output and d(sum(out * w))/dqkv. */
+async function attentionProbe(
+  policy: Policy,
+  attention: (qkv: tf.Tensor2D, seqLen: number) => tf.Tensor2D,
+): Promise<{ forward: Float32Array; gradient: Float32Array }> {
+  const seqLen = 5;
+  const rows = 2 * seqLen;
+  const D = policy.config.width;
+  const [forward, gradient] = tf.tidy(() => {
+    const qkv = tf.tensor2d(Float32Array.from({ length: rows * 3 * D }, (_, i) => Math.sin(i * 0.7)), [rows, 3 * D]);
+    const weights = tf.tensor2d(Float32Array.from({ length: rows * D }, (_, i) => Math.cos(i * 1.3)), [rows, D]);
+    const { grads } = tf.valueAndGrads((x: tf.Tensor) => attention(x as tf.Tensor2D, seqLen).mul(weights).sum())([qkv]);
+    return [attention(qkv, seqLen), grads[0]];
+  });
+  try {
+    return { forward: (await forward.data()) as Float32Array, gradient: (await gradient.data()) as Float32Array };
+  } finally {
+    tf.dispose([forward, gradient]);
+  }
+}
+
+function maxDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
 }

@@ -57,7 +57,10 @@ export interface ErrorScopes {
   popErrorScope(): Promise<{ message: string } | null>;
 }
 
-export type KernelName = 'embed' | 'qkv' | 'attention' | 'proj' | 'fc' | 'out' | 'head';
+export type DecodeKernel = 'embed' | 'qkv' | 'attention' | 'proj' | 'fc' | 'out' | 'head';
+/** Causal self-attention over whole sequences for training: forward, and its backward in two passes. */
+export type TrainingKernel = 'attnForward' | 'attnProbGrad' | 'attnInputGrad';
+export type KernelName = DecodeKernel | TrainingKernel;
 
 /** Dispatches per decoding position: the embedding, five per layer, the head. */
 export function fusedDispatchesPerPosition(layers: number): number {
@@ -93,6 +96,39 @@ function layerNormStats(source: string, D: number): string {
   for (var i = 0; i < ${D}; i++) { let centred = ${source}[base + i] - mean; variance += centred * centred; }
   variance = variance / ${D}.0;
   let scale = inverseSqrt(variance + ${LN_EPSILON});`;
+}
+
+/** 1 / sqrt(K) as a WGSL float literal. */
+function scaleLiteral(K: number): string {
+  const scale = 1 / Math.sqrt(K);
+  return Number.isInteger(scale) ? `${scale}.0` : String(scale);
+}
+
+/**
+ * Shared by the training kernels: exp(score - max) of row \`row\`'s query against keys first ..
+ * first + t of head h into \`scores\`, returning their sum (the softmax denominator).
+ */
+function attentionRow({ T, D, K, N3 }: Sizes): string {
+  return `
+var<private> scores : array<f32, ${T}>;
+
+fn softmaxScores(row : i32, first : i32, t : i32, h : i32) -> f32 {
+  let qBase = row * ${N3} + h * ${K};
+  var best = ${LOWEST};
+  for (var s = 0; s <= t; s++) {
+    let kBase = (first + s) * ${N3} + ${D} + h * ${K};
+    var dot = 0.0;
+    for (var k = 0; k < ${K}; k++) { dot += qkv[qBase + k] * qkv[kBase + k]; }
+    scores[s] = dot * ${scaleLiteral(K)};
+    best = max(best, scores[s]);
+  }
+  var total = 0.0;
+  for (var s = 0; s <= t; s++) {
+    scores[s] = exp(scores[s] - best);
+    total += scores[s];
+  }
+  return total;
+}`;
 }
 
 function userCode(name: KernelName, s: Sizes): string {
@@ -134,7 +170,7 @@ fn main(index : i32) {
     let kBase = rowBase + t * ${N3} + ${D} + h * ${K};
     var dot = 0.0;
     for (var k = 0; k < ${K}; k++) { dot += cache[qBase + k] * cache[kBase + k]; }
-    scores[t] = dot * ${1 / Math.sqrt(K)};
+    scores[t] = dot * ${scaleLiteral(K)};
     best = max(best, scores[t]);
   }
   var acc : array<f32, ${K}>;
@@ -230,6 +266,80 @@ fn main(index : i32) {
   result[index * 3 + 1] = logprob;
   result[index * 3 + 2] = entropy;
 }`;
+    // Training: qkv [N, 3D] with row n = b * seqLen + t (q, k, v side by side, head h at
+    // columns h K .. h K + K of each), as transformer.ts `forward` computes it. seqLen is a uniform.
+    case 'attnForward': // qkv -> attended [N, D]; one thread per row and head
+      return `${attentionRow(s)}
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${H}) { return; }
+  let row = index / ${H};
+  let h = index - row * ${H};
+  let t = row % uniforms.seqLen;
+  let first = row - t;
+  let total = softmaxScores(row, first, t, h);
+  var acc : array<f32, ${K}>;
+  for (var s = 0; s <= t; s++) {
+    let weight = scores[s] / total;
+    let vBase = (first + s) * ${N3} + ${2 * D} + h * ${K};
+    for (var k = 0; k < ${K}; k++) { acc[k] += weight * qkv[vBase + k]; }
+  }
+  for (var k = 0; k < ${K}; k++) { result[row * ${D} + h * ${K} + k] = acc[k]; }
+}`;
+    case 'attnProbGrad': // qkv, dOut [N, D] -> [N H, 2 seqLen]: softmax p and score gradient dS per row and head
+      return `${attentionRow(s)}
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${H}) { return; }
+  let row = index / ${H};
+  let h = index - row * ${H};
+  let t = row % uniforms.seqLen;
+  let first = row - t;
+  let total = softmaxScores(row, first, t, h);
+  var dp : array<f32, ${T}>;
+  var rowDot = 0.0;
+  for (var s = 0; s <= t; s++) {
+    scores[s] = scores[s] / total; // now the probability p_s
+    let vBase = (first + s) * ${N3} + ${2 * D} + h * ${K};
+    var dot = 0.0;
+    for (var k = 0; k < ${K}; k++) { dot += dOut[row * ${D} + h * ${K} + k] * qkv[vBase + k]; }
+    dp[s] = dot;
+    rowDot += scores[s] * dot;
+  }
+  let out = index * 2 * uniforms.seqLen;
+  for (var s = 0; s <= t; s++) {
+    result[out + s] = scores[s];
+    result[out + uniforms.seqLen + s] = scores[s] * (dp[s] - rowDot);
+  }
+}`;
+    case 'attnInputGrad': // qkv, dOut [N, D], probGrad [N H, 2 seqLen] -> dQkv [N, 3D]
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${N3}) { return; }
+  let row = index / ${N3};
+  let c = index - row * ${N3};
+  let part = c / ${D};
+  let h = (c - part * ${D}) / ${K};
+  let k = c - part * ${D} - h * ${K};
+  let s = row % uniforms.seqLen;
+  let first = row - s;
+  let width = 2 * uniforms.seqLen;
+  var acc = 0.0;
+  if (part == 0) { // dq_s = scale sum over s' <= s of dS[s, s'] k_s'
+    for (var j = 0; j <= s; j++) {
+      acc += probGrad[(row * ${H} + h) * width + uniforms.seqLen + j] * qkv[(first + j) * ${N3} + ${D} + h * ${K} + k];
+    }
+    acc = acc * ${scaleLiteral(K)};
+  } else if (part == 1) { // dk_s = scale sum over t >= s of dS[t, s] q_t
+    for (var t = s; t < uniforms.seqLen; t++) {
+      acc += probGrad[((first + t) * ${H} + h) * width + uniforms.seqLen + s] * qkv[(first + t) * ${N3} + h * ${K} + k];
+    }
+    acc = acc * ${scaleLiteral(K)};
+  } else { // dv_s = sum over t >= s of p[t, s] dOut_t
+    for (var t = s; t < uniforms.seqLen; t++) {
+      acc += probGrad[((first + t) * ${H} + h) * width + s] * dOut[(first + t) * ${D} + h * ${K} + k];
+    }
+  }
+  result[index] = acc;
+}`;
   }
 }
 
@@ -241,11 +351,32 @@ const INPUTS: Record<KernelName, string[]> = {
   fc: ['xIn', 'lnGain', 'lnBias', 'wMat', 'wBias'],
   out: ['hidden', 'wMat', 'wBias', 'residual'],
   head: ['xIn', 'lnGain', 'lnBias', 'tokEmb', 'draws'],
+  attnForward: ['qkv'],
+  attnProbGrad: ['qkv', 'dOut'],
+  attnInputGrad: ['qkv', 'dOut', 'probGrad'],
 };
 
-/** Threads each kernel runs for `rows` rows. */
+/** Program-defined uniforms, in the order the caller passes them. */
+const UNIFORMS: Record<KernelName, string> = {
+  embed: 'rows : i32, position : i32,',
+  qkv: 'rows : i32, position : i32,',
+  attention: 'rows : i32, position : i32,',
+  proj: 'rows : i32, position : i32,',
+  fc: 'rows : i32, position : i32,',
+  out: 'rows : i32, position : i32,',
+  head: 'rows : i32, temperature : f32,',
+  attnForward: 'rows : i32, seqLen : i32,',
+  attnProbGrad: 'rows : i32, seqLen : i32,',
+  attnInputGrad: 'rows : i32, seqLen : i32,',
+};
+
+/** Threads each kernel runs for `rows` rows (training kernels: rows = B x seqLen). */
 function threads(name: KernelName, rows: number, s: Sizes): number {
   switch (name) {
+    case 'attnForward':
+    case 'attnProbGrad':
+      return rows * s.H;
+    case 'attnInputGrad':
     case 'qkv':
       return rows * s.N3;
     case 'attention':
@@ -293,7 +424,7 @@ export class FusedKernels {
       dispatchLayout: { x: outputShape.map((_, i) => i) },
       dispatch: [Math.ceil(threads(name, rows, this.sizes) / WORKGROUP), 1, 1],
       workgroupSize: [WORKGROUP, 1, 1],
-      uniforms: name === 'head' ? 'rows : i32, temperature : f32,' : 'rows : i32, position : i32,',
+      uniforms: UNIFORMS[name],
       getUserCode: () => code,
     };
   }

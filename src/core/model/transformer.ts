@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
 import type { ModelConfig } from './config';
+import { fusedCausalAttention } from './fusedAttention';
+import { fusedKernelsActive } from './kernelPath';
 
 export interface BlockWeights {
   ln1Gain: tf.Variable; // [D]
@@ -174,22 +176,35 @@ function head(weights: PolicyWeights, x: tf.Tensor2D): tf.Tensor2D {
   return linear(h, tf.transpose(weights.tokenEmbedding) as tf.Tensor2D);
 }
 
+/**
+ * Causal multi-head self-attention with tfjs's ops: qkv [B*T, 3D] (q, k, v side by side) ->
+ * attended [B*T, D], heads merged back.
+ */
+export function causalAttention(qkv: tf.Tensor2D, B: number, T: number, H: number): tf.Tensor2D {
+  const D = qkv.shape[1] / 3;
+  const K = D / H;
+  // -1e9 above the diagonal: position t attends to positions <= t only.
+  const causalMask = tf.linalg.bandPart(tf.ones([T, T]), -1, 0).sub(1).mul(1e9); // [T, T]
+  const [q, k, v] = tf.split(qkv, 3, 1).map((part) => part.reshape([B, T, H, K]).transpose([0, 2, 1, 3]) as tf.Tensor4D); // each [B, H, T, K]
+  const scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(K)).add(causalMask); // [B, H, T, T]
+  const attended = tf.matMul(tf.softmax(scores), v); // [B, H, T, K]
+  return attended.transpose([0, 2, 1, 3]).reshape([B * T, D]) as tf.Tensor2D;
+}
+
 /** Full causal forward for training: tokens [B, T] int32 -> logits [B, T, V]. */
 export function forward(policy: Policy, tokens: tf.Tensor2D): tf.Tensor3D {
   const { width: D, heads: H } = policy.config;
-  const K = D / H;
   const [B, T] = tokens.shape;
   const w = policy.weights;
-  // -1e9 above the diagonal: position t attends to positions <= t only.
-  const causalMask = tf.linalg.bandPart(tf.ones([T, T]), -1, 0).sub(1).mul(1e9); // [T, T]
+  // The fused WGSL attention (one dispatch forward, two backward) once its self-check passed.
+  const attention = fusedKernelsActive(policy.config)
+    ? (qkv: tf.Tensor2D) => fusedCausalAttention(policy.config, qkv, T)
+    : (qkv: tf.Tensor2D) => causalAttention(qkv, B, T, H);
   let x = embed(w, tokens, 0).reshape([B * T, D]) as tf.Tensor2D; // [B*T, D]
   for (const block of w.blocks) {
     const h = layerNorm(x, block.ln1Gain, block.ln1Bias);
     const qkv = dense(h, block.qkvWeight, block.qkvBias); // [B*T, 3D]
-    const [q, k, v] = tf.split(qkv, 3, 1).map((part) => part.reshape([B, T, H, K]).transpose([0, 2, 1, 3]) as tf.Tensor4D); // each [B, H, T, K]
-    const scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(K)).add(causalMask); // [B, H, T, T]
-    const attended = tf.matMul(tf.softmax(scores), v); // [B, H, T, K]
-    const merged = attended.transpose([0, 2, 1, 3]).reshape([B * T, D]) as tf.Tensor2D;
+    const merged = attention(qkv); // [B*T, D]
     x = x.add(dense(merged, block.projWeight, block.projBias));
     x = x.add(mlp(x, block));
   }

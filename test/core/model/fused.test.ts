@@ -8,9 +8,13 @@ import { ToolEnvironment } from '../../../src/core/environment';
 import type { ModelConfig } from '../../../src/core/model/config';
 import { MODEL_SCALES } from '../../../src/core/model/config';
 import { drawToken } from '../../../src/core/model/draw';
-import { chooseDecodePath, FusedDecoder } from '../../../src/core/model/fusedDecoder';
+import { fusedCausalAttention } from '../../../src/core/model/fusedAttention';
+import { chooseDecodePath, FusedDecoder, setKernelPreference } from '../../../src/core/model/fusedDecoder';
 import { FusedKernels, fusedDispatchesPerPosition } from '../../../src/core/model/fusedKernels';
-import { decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, type Policy } from '../../../src/core/model/transformer';
+import { causalAttention, decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, namedWeights, type Policy } from '../../../src/core/model/transformer';
+import { resolveConfig } from '../../../src/core/config';
+import { Trainer } from '../../../src/core/trainer';
+import { policyLoss, type LossBatch } from '../../../src/core/tao/loss';
 import { Rng } from '../../../src/core/rng';
 import { sampleGroups, type Trajectory } from '../../../src/core/rollout';
 import type { TaskItem } from '../../../src/core/tasks/types';
@@ -161,6 +165,117 @@ describe.skipIf(!nodeWebGPUAvailable())(`fused decoding on WebGPU (skipped when:
       expect(dispatches).toBe(5 * MODEL_SCALES[scale].layers + 2);
       decoder.dispose();
       disposePolicy(policy);
+    }
+  });
+
+  it('fused training attention matches tfjs\'s in value and gradient to 1e-5, in 1 dispatch forward and 2 backward', async () => {
+    for (const [config, B, T] of [
+      [MODEL_SCALES.tiny, 3, 17],
+      [MODEL_SCALES.base, 2, MODEL_SCALES.base.contextLength], // 5 heads of 32, the full context
+    ] as const) {
+      const D = config.width;
+      const rng = new Rng(B * 100 + T);
+      const qkv = tf.tensor2d(Float32Array.from({ length: B * T * 3 * D }, () => 2 * rng.next() - 1), [B * T, 3 * D]);
+      const upstream = tf.tensor2d(Float32Array.from({ length: B * T * D }, () => 2 * rng.next() - 1), [B * T, D]);
+      const probe = (attend: (x: tf.Tensor2D) => tf.Tensor2D) =>
+        tf.tidy(() => {
+          const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => attend(x as tf.Tensor2D).mul(upstream).sum())([qkv]);
+          return [attend(qkv), grads[0], value];
+        });
+      const stock = probe((x) => causalAttention(x, B, T, config.heads));
+      let dispatches = 0;
+      const fused = await (async () => {
+        const counted: tf.Tensor[] = [];
+        dispatches = await countDispatches(async () => {
+          counted.push(...probe((x) => fusedCausalAttention(config, x, T)));
+          await counted[1].data();
+        });
+        return counted;
+      })();
+      // probe runs the forward twice (once under the gradient, once for the value) and the backward once.
+      expect(dispatches).toBeGreaterThanOrEqual(1 + 1 + 2);
+      for (let i = 0; i < 2; i++) {
+        const a = (await fused[i].data()) as Float32Array;
+        const b = (await stock[i].data()) as Float32Array;
+        let worst = 0;
+        for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));
+        expect(worst, `${i === 0 ? 'output' : 'gradient'} at ${config.width} wide, ${T} positions`).toBeLessThan(1e-5);
+      }
+      tf.dispose([...stock, ...fused, qkv, upstream]);
+    }
+    // The dispatch budget itself, on one forward and one backward.
+    const config = MODEL_SCALES.tiny;
+    const qkv = tf.ones([2 * 6, 3 * config.width]) as tf.Tensor2D;
+    const forwardOnly = await countDispatches(async () => {
+      const out = fusedCausalAttention(config, qkv, 6);
+      await out.data();
+      out.dispose();
+    });
+    expect(forwardOnly).toBe(1);
+    const withGradient = await countDispatches(async () => {
+      const g = tf.grad((x: tf.Tensor) => fusedCausalAttention(config, x as tf.Tensor2D, 6))(qkv);
+      await g.data();
+      g.dispose();
+    });
+    expect(withGradient).toBe(1 + 2); // forward and the two backward passes
+    qkv.dispose();
+  });
+
+  it('gives the policy-loss gradients of the stock path to 1e-5, and the same RL step', async () => {
+    // Gradients of the full policy loss (live bonus, so entropy carries gradient too) on a fixed batch.
+    const policy = loadBundledTiny();
+    await chooseDecodePath(policy); // the self-check that turns the fused attention on
+    const B = 6;
+    const T = 40;
+    const rng = new Rng(9);
+    const batch: LossBatch = {
+      tokens: Int32Array.from({ length: B * (T + 1) }, () => 3 + Math.floor(rng.next() * 20)),
+      B,
+      T,
+      oldLogprob: Float32Array.from({ length: B * T }, () => -1 - rng.next()),
+      advantage: Float32Array.from({ length: B * T }, () => rng.next() - 0.5),
+      baseAdvantage: Float32Array.from({ length: B * T }, () => rng.next() - 0.5),
+      bonusEligible: Float32Array.from({ length: B * T }, () => (rng.next() < 0.3 ? 1 : 0)),
+      lossWeight: Float32Array.from({ length: B * T }, () => (rng.next() < 0.8 ? 1 : 0)),
+    };
+    const options = { temperature: 1, clipLow: 0.2, clipHigh: 0.28, dualClip: 3, entropyCoef: 0.01, klCoef: 0, liveBonusCoef: 0.5 };
+    const variables = namedWeights(policy.weights).map(([, v]) => v);
+    const gradients = async (preference: 'auto' | 'stock') => {
+      setKernelPreference(preference);
+      try {
+        const { grads } = tf.variableGrads(() => policyLoss(policy, batch, options).loss, variables);
+        const values = await Promise.all(variables.map(async (v) => (await grads[v.name].data()) as Float32Array));
+        tf.dispose(Object.values(grads));
+        return values;
+      } finally {
+        setKernelPreference('auto');
+      }
+    };
+    const fusedGradients = await gradients('auto');
+    const stockGradients = await gradients('stock');
+    let worst = 0;
+    fusedGradients.forEach((g, i) => g.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - stockGradients[i][j])))));
+    expect(worst).toBeLessThan(1e-5);
+    expect(Math.max(...stockGradients.map((g) => Math.max(...g.map(Math.abs))))).toBeGreaterThan(1e-3); // not all zero
+    disposePolicy(policy);
+
+    const step = async (preference: 'auto' | 'stock') => {
+      setKernelPreference(preference);
+      const stepPolicy = loadBundledTiny();
+      const trainer = new Trainer(resolveConfig({ preset: 'tao-rl', seed: 4, groupSize: 4, promptsPerStep: 1, entropyCoef: 0.01 }), stepPolicy);
+      try {
+        return await trainer.runStep();
+      } finally {
+        trainer.dispose();
+        setKernelPreference('auto');
+      }
+    };
+    const fused = await step('auto');
+    const stock = await step('stock');
+    expect(fused.metrics['batch/trajectories']).toBeGreaterThan(0);
+    expect(fused.trajectories.map((t) => t.tokens.text.join(''))).toEqual(stock.trajectories.map((t) => t.tokens.text.join('')));
+    for (const key of ['loss/policy', 'grad_norm', 'entropy/trained_mean', 'approx_kl']) {
+      expect(Math.abs(fused.metrics[key] - stock.metrics[key]), key).toBeLessThan(1e-5);
     }
   });
 
