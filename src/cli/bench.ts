@@ -15,133 +15,31 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveConfig, type Config } from '../core/config';
-import { ToolEnvironment } from '../core/environment';
+import {
+  BENCH_BACKENDS,
+  type BackendPlan,
+  type BackendResult,
+  type BenchBackend,
+  columnLabel,
+  DEFAULT_GROUP,
+  DEFAULT_PLANS,
+  KERNEL_PATHS,
+  type KernelPath,
+  measure,
+  renderMarkdown,
+  setProgressReporter,
+  TEMPERATURE,
+} from '../bench/measure';
 import { MODEL_SCALES, parameterCount, type ModelScale } from '../core/model/config';
-import { startDispatchCounter } from '../core/model/dispatchCounter';
-import { chooseDecodePath, FusedDecoder, setKernelPreference } from '../core/model/fusedDecoder';
-import { decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, type Policy } from '../core/model/transformer';
-import { Rng } from '../core/rng';
-import { sampleGroups, type Trajectory } from '../core/rollout';
-import { getTask, trainingItem, type TaskItem } from '../core/tasks';
-import { Trainer, type StepReport } from '../core/trainer';
-import { BOS } from '../core/tokenizer';
-import { bundledCheckpoint, checkpointPaths, loadPolicy, runMain, startBackend, tf, UsageError } from './common';
+import { setKernelPreference } from '../core/model/fusedDecoder';
+import { initPolicy, type Policy } from '../core/model/transformer';
+import { benchInChromium, closeChromiumBench } from './benchChromium';
+import { bundledCheckpoint, checkpointPaths, loadPolicy, runMain, startBackend, UsageError } from './common';
 
-type BenchBackend = 'cpu' | 'wasm' | 'webgpu';
-const BENCH_BACKENDS: readonly BenchBackend[] = ['cpu', 'wasm', 'webgpu'];
-/** Decoding paths: tfjs's own ops everywhere, the fused WGSL kernels on webgpu only. */
-type KernelPath = 'stock' | 'fused';
-const KERNEL_PATHS: readonly KernelPath[] = ['stock', 'fused'];
-
-/** Per-backend defaults, sized for the tiny scale on a 2-core machine. */
-interface BackendPlan {
-  /** Prompts of the cache-only sampling batch (each sampled `group` times). */
-  prompts: number;
-  /** Prompts of the smaller batch sampled both with and without the cache (the ratio). */
-  ratioPrompts: number;
-  /** Training steps of the leak check and the training throughput. */
-  steps: number;
-  /** Prompts (groups) per training step, the config's promptsPerStep (tao-rl generates twice as many). */
-  trainPrompts: number;
+function progress(label: string, message: string): void {
+  process.stderr.write(`[${label}] ${message}\n`);
 }
-
-const DEFAULT_PLANS: Record<BenchBackend, BackendPlan> = {
-  cpu: { prompts: 8, ratioPrompts: 2, steps: 5, trainPrompts: 2 },
-  wasm: { prompts: 8, ratioPrompts: 8, steps: 20, trainPrompts: 8 },
-  // SwiftShader runs matmuls and reductions ~100x slower than wasm: the smallest useful sizes.
-  webgpu: { prompts: 1, ratioPrompts: 1, steps: 2, trainPrompts: 1 },
-};
-
-const DEFAULT_GROUP = 8;
-const TEMPERATURE = 1;
-const MAX_TOOL_CALLS = 5;
-
-interface SamplingRun {
-  prompts: number;
-  group: number;
-  rows: number;
-  /** Tokens the policy sampled (kind 'policy'). */
-  sampledTokens: number;
-  /** Decoding positions (one batched forward each). */
-  positions: number;
-  /** Timed run, after an identical warm-up run. */
-  seconds: number;
-  /** The warm-up run (shader compilation on WebGPU, JIT on cpu). */
-  warmupSeconds: number;
-  tokensPerSecond: number;
-}
-
-interface BackendResult {
-  backend: BenchBackend;
-  /** The decoding path measured (always stock off webgpu). */
-  path: KernelPath;
-  /** Why this backend was not measured. */
-  skipped?: string;
-  device?: string;
-  policy?: string;
-  plan?: BackendPlan & { group: number };
-  sampling?: {
-    cache: SamplingRun;
-    /** Stock path only (without the cache every path runs tfjs's ops). */
-    ratio: {
-      cache: SamplingRun;
-      noCache: SamplingRun;
-      /** Tokens/s with the cache over tokens/s without it, same batch and seed. */
-      speedup: number;
-      /** Trajectories whose tokens differ between the two paths (float rounding can flip a draw). */
-      differingTrajectories: number;
-    } | null;
-  };
-  kernels?: {
-    /** Rows of the profiled decodeStep (= the cache batch). */
-    batchRows: number;
-    /** tfjs kernels run by one decodeStep for the whole batch (stock path; the fused one runs none through tfjs's registry). */
-    perPosition?: number;
-    /** perPosition / batchRows: as if every row sampled at every position. */
-    perRow?: number;
-    /** perPosition x positions / sampled tokens in the cache run: forced tokens cost positions too. */
-    perSampledToken?: number;
-    /** Kernels of a decodeStep with no blocks (embedding and head only). */
-    embeddingAndHead?: number;
-    /** (perPosition - embeddingAndHead) / layers: exact, the blocks are identical. */
-    perLayer?: number;
-    /** WebGPU only: compute dispatches recorded for one decoding position (views and CPU-side kernels dispatch nothing). */
-    gpuDispatches?: number;
-    /** WebGPU only: (gpuDispatches - those of the same step with no blocks) / layers. */
-    gpuDispatchesPerLayer?: number;
-    /** WebGPU only: gpuDispatches x positions / sampled tokens in the cache run. */
-    gpuDispatchesPerSampledToken?: number;
-  };
-  training?: {
-    preset: Config['preset'];
-    steps: number;
-    /** The config's promptsPerStep and groupSize. */
-    promptsPerStep: number;
-    groupSize: number;
-    /** Trajectories sampled per step, on average (tao-rl over-samples prompts for its group filter). */
-    sampledRowsPerStep: number;
-    /** Steps where no group survived the filter (no update). */
-    skippedSteps: number;
-    /** Steps the throughput averages over (step 1 is a warm-up when there are more). */
-    measuredSteps: number;
-    trainedTokensPerSecond: number;
-    sampledTokensPerSecond: number;
-    stepSeconds: number;
-    rolloutSeconds: number;
-    updateSeconds: number;
-    tensorsAfterFirstStep: number;
-    tensorsAfterLastStep: number;
-    leak: boolean;
-    /** Tensors left once the trainer and the policy are disposed, minus those before the policy. */
-    leftAfterDispose: number;
-  };
-  seconds: number;
-}
-
-function progress(backend: string, message: string): void {
-  process.stderr.write(`[${backend}] ${message}\n`);
-}
+setProgressReporter(progress);
 
 function positiveInt(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -208,6 +106,10 @@ runMain(async () => {
         steps: overrides.steps ?? defaults.steps,
         trainPrompts: overrides.trainPrompts ?? defaults.trainPrompts,
       };
+      if (backend === 'chromium') {
+        results.push(...(await benchInChromium({ scale, seed, group, plan, kernels: kernelPaths })));
+        continue;
+      }
       // Only webgpu has two paths; the others always run tfjs's own ops.
       const paths: KernelPath[] = backend === 'webgpu' ? kernelPaths : ['stock'];
       for (const kernels of paths) {
@@ -217,9 +119,10 @@ runMain(async () => {
     tables.push({ scale, results, seconds: (performance.now() - scaleStarted) / 1000 });
   }
   setKernelPreference('auto');
+  await closeChromiumBench();
   const totalSeconds = (performance.now() - started) / 1000;
 
-  for (const table of tables) process.stdout.write(renderMarkdown(table.results, table.scale, seed, table.seconds));
+  for (const table of tables) process.stdout.write(renderMarkdown(table.results, table.scale, seed, table.seconds, `Node ${process.version}`));
   if (values.json) {
     const file = path.resolve(values.json);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -253,7 +156,7 @@ async function benchBackend(
   checkpoint: string | null,
 ): Promise<BackendResult> {
   const started = performance.now();
-  const label = `${scale} ${backend}${backend === 'webgpu' ? ` ${kernels}` : ''}`;
+  const label = columnLabel(scale, backend, kernels);
   let device: string;
   progress(label, 'starting backend');
   try {
@@ -264,60 +167,7 @@ async function benchBackend(
     return { backend, path: kernels, skipped: reason, seconds: (performance.now() - started) / 1000 };
   }
   progress(label, `running on ${device}`);
-  setKernelPreference(kernels === 'stock' ? 'stock' : 'auto');
-
-  // A fresh policy per backend: tensors made on a previous backend would stay there.
-  const tensorsBefore = tf.memory().numTensors;
-  const { policy, source } = makePolicy(scale, checkpoint);
-  const result: BackendResult = { backend, path: kernels, device, policy: source, plan: { ...plan, group }, seconds: 0 };
-  try {
-    if (kernels === 'fused') {
-      const status = await chooseDecodePath(policy);
-      if (status.path !== 'fused') throw new Error(status.warning ?? status.reason);
-    }
-    const task = getTask('arithmetic');
-    const promptRng = new Rng(seed).fork('bench:prompts');
-    const items = Array.from({ length: plan.prompts }, () => trainingItem(task, promptRng));
-
-    // 1. Sampling with the cache on the full batch.
-    const cache = await timeSampling(label, policy, items, group, true, seed);
-    // 2. The same (or a smaller) batch with and without the cache, for the ratio. Without the
-    //    cache every path recomputes the prefix with tfjs's ops: measured once, on stock.
-    const ratioItems = items.slice(0, plan.ratioPrompts);
-    const ratioCache =
-      ratioItems.length === items.length ? cache : await timeSampling(label, policy, ratioItems, group, true, seed);
-    const noCache = kernels === 'stock' ? await timeSampling(label, policy, ratioItems, group, false, seed) : null;
-    result.sampling = {
-      cache: cache.run,
-      ratio: noCache && {
-        cache: ratioCache.run,
-        noCache: noCache.run,
-        speedup: ratioCache.run.tokensPerSecond / noCache.run.tokensPerSecond,
-        differingTrajectories: countDiffering(ratioCache.trajectories, noCache.trajectories),
-      },
-    };
-
-    // 3. Kernels and dispatches per decoding position.
-    progress(label, `profiling one decoding position over ${items.length * group} rows`);
-    result.kernels =
-      kernels === 'fused'
-        ? await countFusedDispatches(policy, items.length * group, cache.run)
-        : await countKernels(policy, items.length * group, cache.run);
-
-    // 4. Training steps: throughput and the tensor count.
-    result.training = await benchTraining(label, policy, scale, seed, plan, group, checkpoint !== null);
-  } catch (error) {
-    // Report the other backends anyway.
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    progress(label, `failed: ${reason}`);
-    result.skipped = `failed while measuring: ${reason}`;
-  } finally {
-    disposePolicy(policy);
-  }
-  if (result.training) result.training.leftAfterDispose = tf.memory().numTensors - tensorsBefore;
-  result.seconds = (performance.now() - started) / 1000;
-  progress(label, `done in ${result.seconds.toFixed(1)}s`);
-  return result;
+  return measure({ backend, kernels, device, scale, seed, group, plan, pretrained: checkpoint !== null, makePolicy: () => makePolicy(scale, checkpoint) });
 }
 
 function makePolicy(scale: ModelScale, checkpoint: string | null): { policy: Policy; source: string } {
@@ -325,288 +175,4 @@ function makePolicy(scale: ModelScale, checkpoint: string | null): { policy: Pol
     return { policy: loadPolicy(checkpoint).policy, source: `checkpoint ${path.relative(process.cwd(), checkpoint)}.json` };
   }
   return { policy: initPolicy(MODEL_SCALES[scale], 1), source: `random init (seed 1): no ${scale} checkpoint in public/models` };
-}
-
-async function timeSampling(
-  backend: string,
-  policy: Policy,
-  items: TaskItem[],
-  group: number,
-  useCache: boolean,
-  seed: number,
-): Promise<{ run: SamplingRun; trajectories: Trajectory[] }> {
-  // Every run gets the same prompts, sampling stream and tool environment: the warm-up and the
-  // timed run see identical shapes (WebGPU compiles its shaders once), and the runs with and
-  // without the cache draw the same tokens as long as their logits agree.
-  const sample = () =>
-    sampleGroups(policy, items, group, {
-      temperature: TEMPERATURE,
-      maxToolCalls: MAX_TOOL_CALLS,
-      environment: new ToolEnvironment('calculator', 0, new Rng(seed).fork('bench:environment')),
-      rng: new Rng(seed).fork('bench:sampling'),
-      useCache,
-    });
-  const label = `sampling ${useCache ? 'with' : 'without'} the cache, ${items.length} prompts x ${group}`;
-  progress(backend, `${label}: warm-up`);
-  let t0 = performance.now();
-  await sample();
-  const warmupSeconds = (performance.now() - t0) / 1000;
-  progress(backend, `${label}: timed (warm-up took ${warmupSeconds.toFixed(1)}s)`);
-  t0 = performance.now();
-  const trajectories = await sample();
-  const seconds = (performance.now() - t0) / 1000;
-  const sampledTokens = trajectories.reduce((n, t) => n + t.tokens.filter((k) => k.kind === 'policy').length, 0);
-  const positions = Math.max(...trajectories.map((t) => t.tokens.length)) - 1;
-  const run: SamplingRun = {
-    prompts: items.length,
-    group,
-    rows: trajectories.length,
-    sampledTokens,
-    positions,
-    seconds,
-    warmupSeconds,
-    tokensPerSecond: sampledTokens / seconds,
-  };
-  progress(backend, `${label}: ${sampledTokens} tokens in ${seconds.toFixed(2)}s = ${run.tokensPerSecond.toFixed(0)} tokens/s`);
-  return { run, trajectories };
-}
-
-function countDiffering(a: Trajectory[], b: Trajectory[]): number {
-  let differing = 0;
-  a.forEach((t, i) => {
-    const other = b[i].tokens;
-    if (t.tokens.length !== other.length || t.tokens.some((token, j) => token.id !== other[j].id)) differing += 1;
-  });
-  return differing;
-}
-
-/** tfjs kernels (and WebGPU dispatches) of one decodeStep at position 1 for `rows` rows. */
-async function countKernels(policy: Policy, rows: number, cacheRun: SamplingRun): Promise<NonNullable<BackendResult['kernels']>> {
-  const profileStep = async (p: Policy): Promise<{ kernels: number; dispatches?: number }> => {
-    const cache = emptyCache(p);
-    const tokens = tf.fill([rows], BOS, 'int32') as tf.Tensor1D;
-    try {
-      // Position 0 has no cache to append to; profile position 1, as every later position.
-      tf.tidy(() => decodeStep(p, tokens, cache)).dispose();
-      const info = await tf.profile(() => tf.tidy(() => decodeStep(p, tokens, cache)));
-      tf.dispose(info.result);
-      // WebGPU: count compute passes actually recorded for one more position.
-      const dispatches = await countGpuDispatches(() => tf.tidy(() => decodeStep(p, tokens, cache)));
-      return { kernels: info.kernels.length, dispatches };
-    } finally {
-      tokens.dispose();
-      disposeCache(cache);
-    }
-  };
-  const full = await profileStep(policy);
-  const layers = policy.config.layers;
-  // The same weights with no blocks: what the embedding and the head cost on their own.
-  const headOnly: Policy = { config: { ...policy.config, layers: 0 }, weights: { ...policy.weights, blocks: [] } };
-  const head = await profileStep(headOnly);
-  const result: NonNullable<BackendResult['kernels']> = {
-    batchRows: rows,
-    perPosition: full.kernels,
-    perRow: full.kernels / rows,
-    perSampledToken: (full.kernels * cacheRun.positions) / cacheRun.sampledTokens,
-    embeddingAndHead: head.kernels,
-    perLayer: (full.kernels - head.kernels) / Math.max(1, layers),
-  };
-  if (full.dispatches !== undefined && head.dispatches !== undefined) {
-    result.gpuDispatches = full.dispatches;
-    result.gpuDispatchesPerLayer = (full.dispatches - head.dispatches) / Math.max(1, layers);
-    result.gpuDispatchesPerSampledToken = (full.dispatches * cacheRun.positions) / cacheRun.sampledTokens;
-  }
-  return result;
-}
-
-/** On WebGPU, the compute dispatches `f` records (its result is read back, then disposed); else undefined. */
-async function countGpuDispatches(f: () => tf.Tensor): Promise<number | undefined> {
-  const counter = startDispatchCounter();
-  try {
-    const out = f();
-    await out.data();
-    out.dispose();
-  } finally {
-    counter?.stop();
-  }
-  return counter?.count;
-}
-
-/** Dispatches of one fused decoding position (position 1) for `rows` rows, and of the same with no blocks. */
-async function countFusedDispatches(policy: Policy, rows: number, cacheRun: SamplingRun): Promise<NonNullable<BackendResult['kernels']>> {
-  const countStep = async (p: Policy): Promise<number> => {
-    const decoder = new FusedDecoder(p, rows);
-    const tokens = new Int32Array(rows).fill(BOS);
-    const draws = new Float32Array(rows).fill(0.5);
-    try {
-      await decoder.step(tokens, draws, TEMPERATURE);
-      const counter = startDispatchCounter()!;
-      try {
-        await decoder.step(tokens, draws, TEMPERATURE);
-      } finally {
-        counter.stop();
-      }
-      return counter.count;
-    } finally {
-      decoder.dispose();
-    }
-  };
-  const layers = policy.config.layers;
-  const full = await countStep(policy);
-  const head = await countStep({ config: { ...policy.config, layers: 0 }, weights: { ...policy.weights, blocks: [] } });
-  return {
-    batchRows: rows,
-    gpuDispatches: full,
-    gpuDispatchesPerLayer: (full - head) / Math.max(1, layers),
-    gpuDispatchesPerSampledToken: (full * cacheRun.positions) / cacheRun.sampledTokens,
-  };
-}
-
-async function benchTraining(
-  backend: string,
-  policy: Policy,
-  scale: ModelScale,
-  seed: number,
-  plan: BackendPlan,
-  group: number,
-  pretrained: boolean,
-): Promise<NonNullable<BackendResult['training']>> {
-  const steps = plan.steps;
-  // A random policy never answers correctly: every group is all-wrong, tao-rl's group filter
-  // drops them all and no update would run. Without a checkpoint, train with GRPO (no filter).
-  const preset = pretrained ? 'tao-rl' : 'grpo';
-  const config = resolveConfig({ preset, scale, seed, promptsPerStep: plan.trainPrompts, groupSize: group });
-  const trainer = new Trainer(config, policy);
-  const reports: StepReport[] = [];
-  let tensorsAfterFirstStep = 0;
-  let tensorsAfterLastStep = 0;
-  try {
-    for (let step = 1; step <= steps; step++) {
-      const report = await trainer.runStep();
-      reports.push(report);
-      tensorsAfterLastStep = tf.memory().numTensors;
-      if (step === 1) tensorsAfterFirstStep = tensorsAfterLastStep;
-      const m = report.metrics;
-      progress(
-        backend,
-        `train step ${step}/${steps} (${preset}): ${m['time/step_s'].toFixed(2)}s, ` +
-          `${report.skipped ? 'skipped (no group survived)' : `${m['perf/trained_tokens_per_s'].toFixed(0)} trained tokens/s`}, ` +
-          `${m['perf/sampled_tokens_per_s'].toFixed(0)} sampled tokens/s, ${tf.memory().numTensors} tensors`,
-      );
-    }
-  } finally {
-    trainer.dispose();
-  }
-  // Step 1 pays one-off costs (Adam state, shader compilation): leave it out when there are more.
-  const measured = reports.length > 1 ? reports.slice(1) : reports;
-  const updated = measured.filter((r) => !r.skipped);
-  const sum = (rs: StepReport[], key: string) => rs.reduce((s, r) => s + (r.metrics[key] ?? 0), 0);
-  const sampledTokens = measured.reduce(
-    (n, r) => n + r.metrics['response_length/mean'] * r.trajectories.length,
-    0,
-  );
-  return {
-    preset,
-    steps,
-    promptsPerStep: config.promptsPerStep,
-    groupSize: config.groupSize,
-    sampledRowsPerStep: reports.reduce((n, r) => n + r.trajectories.length, 0) / Math.max(1, reports.length),
-    skippedSteps: reports.filter((r) => r.skipped).length,
-    measuredSteps: measured.length,
-    trainedTokensPerSecond: updated.length > 0 ? sum(updated, 'batch/tokens') / sum(updated, 'time/update_s') : 0,
-    sampledTokensPerSecond: sampledTokens / sum(measured, 'time/rollout_s'),
-    stepSeconds: sum(measured, 'time/step_s') / measured.length,
-    rolloutSeconds: sum(measured, 'time/rollout_s') / measured.length,
-    updateSeconds: sum(measured, 'time/update_s') / measured.length,
-    tensorsAfterFirstStep,
-    tensorsAfterLastStep,
-    leak: tensorsAfterLastStep !== tensorsAfterFirstStep,
-    leftAfterDispose: 0,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Output
-
-function fixed(value: number | undefined, digits = 0): string {
-  return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
-}
-
-function columnName(r: BackendResult): string {
-  if (r.backend !== 'webgpu') return r.backend;
-  return `webgpu ${r.path}${r.device?.includes('swiftshader') ? ' (SwiftShader)' : ''}`;
-}
-
-function renderMarkdown(results: BackendResult[], scale: ModelScale, seed: number, totalSeconds: number): string {
-  const measured = results.filter((r) => !r.skipped);
-  const lines: string[] = [];
-  const model = MODEL_SCALES[scale];
-  lines.push(
-    `## Benchmark: ${scale} policy (${parameterCount(model)} parameters, ${model.layers} layers, width ${model.width}), seed ${seed}`,
-    '',
-  );
-  // Side by side on webgpu: the fused path's sampling speed over the stock path's, same batch and seed.
-  const stockWebgpu = measured.find((r) => r.backend === 'webgpu' && r.path === 'stock');
-  const vsStock = (r: BackendResult): string => {
-    if (r.backend !== 'webgpu' || r.path !== 'fused' || !stockWebgpu) return '-';
-    return `**${fixed(r.sampling!.cache.tokensPerSecond / stockWebgpu.sampling!.cache.tokensPerSecond, 1)}x**`;
-  };
-  const stepVsStock = (r: BackendResult): string => {
-    if (r.backend !== 'webgpu' || r.path !== 'fused' || !stockWebgpu) return '-';
-    return `${fixed(stockWebgpu.training!.stepSeconds / r.training!.stepSeconds, 1)}x`;
-  };
-  const ratio = (r: BackendResult) => r.sampling!.ratio;
-  if (measured.length > 0) {
-    const header = ['', ...measured.map(columnName)];
-    const rows: [string, (r: BackendResult) => string][] = [
-      ['device', (r) => r.device ?? '-'],
-      ['sampling batch, cache only (prompts x group)', (r) => `${r.sampling!.cache.prompts} x ${r.sampling!.cache.group} = ${r.sampling!.cache.rows} rows`],
-      ['sampled tokens/s, KV cache', (r) => fixed(r.sampling!.cache.tokensPerSecond)],
-      ['**fused over stock, sampled tokens/s (same run)**', vsStock],
-      ['ratio batch, with and without the cache', (r) => (ratio(r) ? `${ratio(r)!.cache.prompts} x ${ratio(r)!.cache.group} = ${ratio(r)!.cache.rows} rows` : '-')],
-      ['sampled tokens/s, no cache (ratio batch)', (r) => (ratio(r) ? fixed(ratio(r)!.noCache.tokensPerSecond) : '-')],
-      ['speed-up of the cache', (r) => (ratio(r) ? `${fixed(ratio(r)!.speedup, 1)}x` : '-')],
-      ['trajectories differing, cache vs no cache', (r) => (ratio(r) ? `${ratio(r)!.differingTrajectories} of ${ratio(r)!.cache.rows}` : '-')],
-      ['tfjs kernels per decoding position (whole batch)', (r) => fixed(r.kernels!.perPosition)],
-      ['... per layer / embedding and head', (r) => (r.kernels!.perLayer === undefined ? '-' : `${fixed(r.kernels!.perLayer)} / ${fixed(r.kernels!.embeddingAndHead)}`)],
-      ['... per sampled token (x positions / sampled tokens)', (r) => fixed(r.kernels!.perSampledToken, 2)],
-      ['**GPU dispatches per decoding position**', (r) => fixed(r.kernels!.gpuDispatches)],
-      ['... per layer', (r) => fixed(r.kernels!.gpuDispatchesPerLayer)],
-      ['... per sampled token (x positions / sampled tokens)', (r) => fixed(r.kernels!.gpuDispatchesPerSampledToken, 2)],
-      ['training steps (preset, prompts x group per step)', (r) => `${r.training!.steps} (${r.training!.preset}, ${r.training!.promptsPerStep} x ${r.training!.groupSize})`],
-      ['trajectories sampled per step', (r) => fixed(r.training!.sampledRowsPerStep)],
-      ['trained tokens/s', (r) => fixed(r.training!.trainedTokensPerSecond)],
-      ['sampled tokens/s in training rollouts', (r) => fixed(r.training!.sampledTokensPerSecond)],
-      ['step time, s (rollout + update)', (r) => `${fixed(r.training!.stepSeconds, 2)} (${fixed(r.training!.rolloutSeconds, 2)} + ${fixed(r.training!.updateSeconds, 2)})`],
-      ['fused over stock, step time', stepVsStock],
-      ['tensors after step 1 / after last step', (r) => `${r.training!.tensorsAfterFirstStep} / ${r.training!.tensorsAfterLastStep}`],
-      ['**tensor leak check**', (r) => `**${r.training!.leak ? 'LEAK' : 'OK'}**`],
-      ['tensors left after disposing trainer and policy', (r) => String(r.training!.leftAfterDispose)],
-      ['backend time, s', (r) => fixed(r.seconds, 1)],
-    ];
-    lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
-    for (const [label, cell] of rows) lines.push(`| ${label} | ${measured.map(cell).join(' | ')} |`);
-    lines.push('');
-  }
-  for (const r of results.filter((x) => x.skipped)) lines.push(`- ${columnName(r)}: skipped (${r.skipped})`);
-  const policies = [...new Set(measured.map((r) => r.policy))];
-  lines.push(
-    `- Policy: ${policies.join('; ') || '-'}. Node ${process.version}; total ${totalSeconds.toFixed(0)}s.` +
-      (measured.some((r) => r.training?.preset === 'grpo')
-        ? ' A random policy never answers correctly, so tao-rl\'s group filter would skip every update: training uses grpo (no filter) instead.'
-        : ''),
-    `- Sampling: sampleGroups at temperature ${TEMPERATURE}, up to ${MAX_TOOL_CALLS} calls, fixed training prompts and sampling seed; ` +
-      'tokens/s counts policy-sampled tokens (prompt and tool-result tokens are forced, not counted). ' +
-      'Each measurement is timed after an identical warm-up run (shader compilation on WebGPU). ' +
-      'Without the cache every position recomputes the whole prefix (O(T^2)), so on the slow backends the ratio uses a smaller batch; both paths run on that same batch, same seed.',
-    '- Kernels: `tf.profile` of one `decodeStep` (position 1) for the whole cache batch; per layer = (total - the same step with no blocks) / layers. ' +
-      'tfjs kernels include reshapes and other views; on WebGPU "GPU dispatches" counts the compute passes actually recorded for one position ' +
-      '(the fused path runs its WGSL programs through `runWebGPUProgram`, outside tfjs\'s kernel registry, so only dispatches apply to it). ' +
-      'Per sampled token = per position x positions / sampled tokens: a position serves every row of the batch, forced prompt and tool-result tokens included.',
-    '- Training: `Trainer.runStep` with resolveConfig({ preset, scale, seed, promptsPerStep, groupSize }) (smaller steps on the slow backends; tao-rl samples twice the prompts for its group filter); ' +
-      'throughput averages the steps after the first (step 1 is a warm-up); trained tokens are the policy tokens with non-zero loss weight. ' +
-      'The leak check compares tf.memory().numTensors after step 1 and after the last step.',
-    '',
-  );
-  return lines.join('\n');
 }
