@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BOS, encode } from '../tokenizer';
 import { drawToken } from './draw';
-import { fusedCausalAttention, kernelsFor } from './fusedAttention';
+import { columnSum, fusedCausalAttention, kernelsFor } from './fusedTraining';
 import { type KernelName, type ProgramUniform, type WebGPUBackendLike } from './fusedKernels';
 import { kernelPreference, type KernelPath, type KernelPathStatus, recordKernelPath, shapeKey } from './kernelPath';
 import { causalAttention, decodeStep, disposeCache, emptyCache, type Policy } from './transformer';
@@ -186,6 +186,11 @@ async function selfCheck(policy: Policy): Promise<DecodePathStatus> {
   }
   const stock = await attentionProbe(policy, (qkv, seqLen) => causalAttention(qkv, qkv.shape[0] / seqLen, seqLen, policy.config.heads));
   worst = Math.max(worst, maxDifference(attention.forward, stock.forward), maxDifference(attention.gradient, stock.gradient));
+  // The column sum of the bias gradients, against tfjs's sum over rows.
+  const matrix = tf.tensor2d(Float32Array.from({ length: 7 * 5 }, (_, i) => Math.sin(i)), [7, 5]);
+  const [fusedSum, stockSum] = [columnSum(policy.config, matrix), tf.sum(matrix, 0)];
+  worst = Math.max(worst, maxDifference((await fusedSum.data()) as Float32Array, (await stockSum.data()) as Float32Array));
+  tf.dispose([matrix, fusedSum, stockSum]);
   if (!(worst <= SELF_CHECK_TOLERANCE)) {
     return refuse(`the fused kernels disagree with tfjs's (largest difference ${worst}), so this adapter computes them wrongly`);
   }

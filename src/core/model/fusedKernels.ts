@@ -58,8 +58,8 @@ export interface ErrorScopes {
 }
 
 export type DecodeKernel = 'embed' | 'qkv' | 'attention' | 'proj' | 'fc' | 'out' | 'head';
-/** Causal self-attention over whole sequences for training: forward, and its backward in two passes. */
-export type TrainingKernel = 'attnForward' | 'attnProbGrad' | 'attnInputGrad';
+/** Training: causal self-attention (forward, and its backward in two passes), and the column sums of bias gradients. */
+export type TrainingKernel = 'attnForward' | 'attnProbGrad' | 'attnInputGrad' | 'columnSum';
 export type KernelName = DecodeKernel | TrainingKernel;
 
 /** Dispatches per decoding position: the embedding, five per layer, the head. */
@@ -340,6 +340,14 @@ fn main(index : i32) {
   }
   result[index] = acc;
 }`;
+    case 'columnSum': // matrix [rows, cols] -> [cols]: the gradient of a bias broadcast over rows
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.cols) { return; }
+  var acc = 0.0;
+  for (var r = 0; r < uniforms.rows; r++) { acc += matrix[r * uniforms.cols + index]; }
+  result[index] = acc;
+}`;
   }
 }
 
@@ -354,6 +362,7 @@ const INPUTS: Record<KernelName, string[]> = {
   attnForward: ['qkv'],
   attnProbGrad: ['qkv', 'dOut'],
   attnInputGrad: ['qkv', 'dOut', 'probGrad'],
+  columnSum: ['matrix'],
 };
 
 /** Program-defined uniforms, in the order the caller passes them. */
@@ -368,11 +377,14 @@ const UNIFORMS: Record<KernelName, string> = {
   attnForward: 'rows : i32, seqLen : i32,',
   attnProbGrad: 'rows : i32, seqLen : i32,',
   attnInputGrad: 'rows : i32, seqLen : i32,',
+  columnSum: 'rows : i32, cols : i32,',
 };
 
 /** Threads each kernel runs for `rows` rows (training kernels: rows = B x seqLen). */
 function threads(name: KernelName, rows: number, s: Sizes): number {
   switch (name) {
+    case 'columnSum':
+      return rows; // called with the column count
     case 'attnForward':
     case 'attnProbGrad':
       return rows * s.H;

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
 import type { ModelConfig } from './config';
-import { fusedCausalAttention } from './fusedAttention';
+import { type FusedTrainingOps, fusedTrainingOps } from './fusedTraining';
 import { fusedKernelsActive } from './kernelPath';
 
 export interface BlockWeights {
@@ -127,9 +127,12 @@ export function clonePolicy(policy: Policy): Policy {
   };
 }
 
-function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+/** The differentiable pieces `forward` is built from: tfjs's ops, or ours on WebGPU (fusedTraining.ts). */
+type Ops = Omit<FusedTrainingOps, 'attention'> & { attention(qkv: tf.Tensor2D, B: number, T: number, H: number): tf.Tensor2D };
+
+function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor, ops: Ops = STOCK_OPS): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true); // [N, 1]
-  return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPSILON))).mul(gain).add(bias);
+  return ops.scaleShift(x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPSILON))), gain, bias);
 }
 
 /**
@@ -148,32 +151,46 @@ const linear = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSave
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 
-function dense(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
-  return linear(x, weight as tf.Tensor2D).add(bias);
+const STOCK_OPS: Ops = {
+  linear,
+  addBias: (x, bias) => x.add(bias),
+  scaleShift: (x, gain, bias) => x.mul(gain).add(bias),
+  addPositions: (x, positions) => x.add(positions),
+  attention: causalAttention,
+};
+
+function opsFor(config: ModelConfig): Ops {
+  if (!fusedKernelsActive(config)) return STOCK_OPS;
+  const fused = fusedTrainingOps(config);
+  return { ...fused, attention: (qkv, _B, T) => fused.attention(qkv, T) };
+}
+
+function dense(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor, ops: Ops = STOCK_OPS): tf.Tensor2D {
+  return ops.addBias(ops.linear(x, weight as tf.Tensor2D), bias);
 }
 
 /** [N, D] -> [N, D] */
-function mlp(x: tf.Tensor2D, block: BlockWeights): tf.Tensor2D {
-  const h = layerNorm(x, block.ln2Gain, block.ln2Bias);
-  return dense(tf.relu(dense(h, block.fcWeight, block.fcBias)), block.outWeight, block.outBias);
+function mlp(x: tf.Tensor2D, block: BlockWeights, ops: Ops = STOCK_OPS): tf.Tensor2D {
+  const h = layerNorm(x, block.ln2Gain, block.ln2Bias, ops);
+  return dense(tf.relu(dense(h, block.fcWeight, block.fcBias, ops)), block.outWeight, block.outBias, ops);
 }
 
 /** [B, T] -> [B, T, D] */
-function embed(weights: PolicyWeights, tokens: tf.Tensor2D, positionStart: number): tf.Tensor3D {
+function embed(weights: PolicyWeights, tokens: tf.Tensor2D, positionStart: number, ops: Ops = STOCK_OPS): tf.Tensor3D {
   const [B, T] = tokens.shape;
   const D = weights.tokenEmbedding.shape[1] as number;
   // A one-hot product instead of a gather: with a vocabulary of ~30 it costs little, and its
   // gradient is a matmul, where gather's (UnsortedSegmentSum) is slow on cpu and missing on wasm.
   const oneHot = tf.oneHot(tokens.reshape([B * T]) as tf.Tensor1D, weights.tokenEmbedding.shape[0] as number); // [B*T, V]
-  const tokenVectors = linear(oneHot.toFloat() as tf.Tensor2D, weights.tokenEmbedding as tf.Tensor2D).reshape([B, T, D]);
-  const positions = weights.positionEmbedding.slice([positionStart, 0], [T, D]); // [T, D]
-  return tokenVectors.add(positions) as tf.Tensor3D;
+  const tokenVectors = ops.linear(oneHot.toFloat() as tf.Tensor2D, weights.tokenEmbedding as tf.Tensor2D).reshape([B, T, D]) as tf.Tensor3D;
+  const positions = weights.positionEmbedding.slice([positionStart, 0], [T, D]) as tf.Tensor2D; // [T, D]
+  return ops.addPositions(tokenVectors, positions);
 }
 
 /** Final LayerNorm and tied head: [N, D] -> [N, V] */
-function head(weights: PolicyWeights, x: tf.Tensor2D): tf.Tensor2D {
-  const h = layerNorm(x, weights.lnFinalGain, weights.lnFinalBias);
-  return linear(h, tf.transpose(weights.tokenEmbedding) as tf.Tensor2D);
+function head(weights: PolicyWeights, x: tf.Tensor2D, ops: Ops = STOCK_OPS): tf.Tensor2D {
+  const h = layerNorm(x, weights.lnFinalGain, weights.lnFinalBias, ops);
+  return ops.linear(h, tf.transpose(weights.tokenEmbedding) as tf.Tensor2D);
 }
 
 /**
@@ -196,19 +213,17 @@ export function forward(policy: Policy, tokens: tf.Tensor2D): tf.Tensor3D {
   const { width: D, heads: H } = policy.config;
   const [B, T] = tokens.shape;
   const w = policy.weights;
-  // The fused WGSL attention (one dispatch forward, two backward) once its self-check passed.
-  const attention = fusedKernelsActive(policy.config)
-    ? (qkv: tf.Tensor2D) => fusedCausalAttention(policy.config, qkv, T)
-    : (qkv: tf.Tensor2D) => causalAttention(qkv, B, T, H);
-  let x = embed(w, tokens, 0).reshape([B * T, D]) as tf.Tensor2D; // [B*T, D]
+  // Our WebGPU ops (fused attention, one-dispatch bias gradients) once their self-check passed.
+  const ops = opsFor(policy.config);
+  let x = embed(w, tokens, 0, ops).reshape([B * T, D]) as tf.Tensor2D; // [B*T, D]
   for (const block of w.blocks) {
-    const h = layerNorm(x, block.ln1Gain, block.ln1Bias);
-    const qkv = dense(h, block.qkvWeight, block.qkvBias); // [B*T, 3D]
-    const merged = attention(qkv); // [B*T, D]
-    x = x.add(dense(merged, block.projWeight, block.projBias));
-    x = x.add(mlp(x, block));
+    const h = layerNorm(x, block.ln1Gain, block.ln1Bias, ops);
+    const qkv = dense(h, block.qkvWeight, block.qkvBias, ops); // [B*T, 3D]
+    const merged = ops.attention(qkv, B, T, H); // [B*T, D]
+    x = x.add(dense(merged, block.projWeight, block.projBias, ops));
+    x = x.add(mlp(x, block, ops));
   }
-  return head(w, x).reshape([B, T, policy.config.vocabSize]);
+  return head(w, x, ops).reshape([B, T, policy.config.vocabSize]);
 }
 
 /** Per-layer key/value cache for incremental decoding: each [B, H, t, K]. */

@@ -8,7 +8,7 @@ import { ToolEnvironment } from '../../../src/core/environment';
 import type { ModelConfig } from '../../../src/core/model/config';
 import { MODEL_SCALES } from '../../../src/core/model/config';
 import { drawToken } from '../../../src/core/model/draw';
-import { fusedCausalAttention } from '../../../src/core/model/fusedAttention';
+import { fusedCausalAttention } from '../../../src/core/model/fusedTraining';
 import { chooseDecodePath, FusedDecoder, setKernelPreference } from '../../../src/core/model/fusedDecoder';
 import { FusedKernels, fusedDispatchesPerPosition } from '../../../src/core/model/fusedKernels';
 import { causalAttention, decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, namedWeights, type Policy } from '../../../src/core/model/transformer';

@@ -1,0 +1,110 @@
+// The training forward's differentiable pieces on WebGPU, restructured after profiling a step
+// (README, "Benchmark"): tfjs's attention (split, reshapes, transposes, batched matmuls, mask,
+// softmax and their gradients) was the largest share of GPU time, then the bias and LayerNorm
+// gradients (a transpose and a workgroup reduction per sum over rows), then the explicit
+// transposes of the matmul gradients. Here attention is one fused dispatch forward and two
+// backward, every sum over rows is one dispatch, and matmul gradients use the transposed matmul
+// WebGPU runs natively. transformer.ts takes these ops when `fusedKernelsActive`.
+//
+// qkv [B T, 3D] (row b T + t; q, k and v side by side) -> attended [B T, D], both as
+// transformer.ts `forward` lays them out.
+
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from './config';
+import { FusedKernels, type ProgramUniform, type TrainingKernel, type WebGPUBackendLike } from './fusedKernels';
+
+const kernelsByShape = new WeakMap<ModelConfig, FusedKernels>();
+
+export function kernelsFor(config: ModelConfig): FusedKernels {
+  let kernels = kernelsByShape.get(config);
+  if (kernels === undefined) {
+    kernels = new FusedKernels(config);
+    kernelsByShape.set(config, kernels);
+  }
+  return kernels;
+}
+
+function run(config: ModelConfig, name: TrainingKernel, inputs: tf.TensorInfo[], rows: number, second: number, shape: number[]): tf.Tensor {
+  const backend = tf.backend() as unknown as WebGPUBackendLike;
+  const uniforms: ProgramUniform[] = [
+    { type: 'int32', data: [rows] },
+    { type: 'int32', data: [second] },
+  ];
+  // columnSum runs one thread per column; the others one per row (and head).
+  const program = kernelsFor(config).program(name, name === 'columnSum' ? second : rows, shape);
+  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32', uniforms));
+}
+
+/** Fused causal attention with its gradient; WebGPU only (transformer.ts decides when). */
+export function fusedCausalAttention(config: ModelConfig, qkv: tf.Tensor2D, seqLen: number): tf.Tensor2D {
+  const rows = qkv.shape[0];
+  const { width: D, heads: H } = config;
+  if (rows % seqLen !== 0) throw new Error(`fusedCausalAttention: ${rows} rows are not whole sequences of ${seqLen}`);
+  if (seqLen > config.contextLength) throw new Error(`fusedCausalAttention: ${seqLen} positions exceed the context length ${config.contextLength}`);
+  const attention = tf.customGrad(((input: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([input]);
+    return {
+      value: run(config, 'attnForward', [input], rows, seqLen, [rows, D]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedQkv] = saved;
+        const probGrad = run(config, 'attnProbGrad', [savedQkv, dy], rows, seqLen, [rows * H, 2 * seqLen]);
+        const dQkv = run(config, 'attnInputGrad', [savedQkv, dy, probGrad], rows, seqLen, [rows, 3 * D]);
+        probGrad.dispose();
+        return [dQkv];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (input: tf.Tensor2D) => tf.Tensor2D;
+  return attention(qkv);
+}
+
+/** Sum over rows, [N, O] -> [O], in one dispatch. */
+export function columnSum(config: ModelConfig, matrix: tf.Tensor2D): tf.Tensor1D {
+  const [rows, cols] = matrix.shape;
+  return run(config, 'columnSum', [matrix], rows, cols, [cols]) as tf.Tensor1D;
+}
+
+type Grad = (...args: never[]) => unknown;
+const asOp = <F>(f: Grad): F => tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as F;
+
+/** The ops transformer.ts `forward` runs on the fused path (same values as the stock ones). */
+export interface FusedTrainingOps {
+  /** x [N, I] @ w [I, O]; gradients with transposed matmuls instead of explicit transposes. */
+  linear(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D;
+  /** x [N, O] + bias [O]; the bias gradient as one column sum. */
+  addBias(x: tf.Tensor2D, bias: tf.Tensor): tf.Tensor2D;
+  /** x [N, D] * gain [D] + bias [D] (LayerNorm's affine part); gain and bias gradients as column sums. */
+  scaleShift(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D;
+  /** x [B, T, D] + positions [T, D]; the positions' gradient as one column sum. */
+  addPositions(x: tf.Tensor3D, positions: tf.Tensor2D): tf.Tensor3D;
+  /** Causal attention over sequences of seqLen positions. */
+  attention(qkv: tf.Tensor2D, seqLen: number): tf.Tensor2D;
+}
+
+export function fusedTrainingOps(config: ModelConfig): FusedTrainingOps {
+  const linear = asOp<FusedTrainingOps['linear']>((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([x, w]);
+    return {
+      value: tf.matMul(x, w),
+      gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor2D[]) => [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false)],
+    };
+  });
+  const addBias = asOp<FusedTrainingOps['addBias']>((x: tf.Tensor2D, bias: tf.Tensor1D) => ({
+    value: x.add(bias),
+    gradFunc: (dy: tf.Tensor2D) => [dy, columnSum(config, dy)],
+  }));
+  const scaleShift = asOp<FusedTrainingOps['scaleShift']>((x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    save([x, gain]);
+    return {
+      value: x.mul(gain).add(bias),
+      gradFunc: (dy: tf.Tensor2D, [xs, gs]: tf.Tensor[]) => [dy.mul(gs), columnSum(config, dy.mul(xs) as tf.Tensor2D), columnSum(config, dy)],
+    };
+  });
+  const addPositions = asOp<FusedTrainingOps['addPositions']>((x: tf.Tensor3D, positions: tf.Tensor2D) => ({
+    value: x.add(positions),
+    gradFunc: (dy: tf.Tensor3D) => {
+      const [B, T, D] = dy.shape;
+      return [dy, columnSum(config, dy.reshape([B, T * D]) as tf.Tensor2D).reshape([T, D])];
+    },
+  }));
+  return { linear, addBias, scaleShift, addPositions, attention: (qkv, seqLen) => fusedCausalAttention(config, qkv, seqLen) };
+}
