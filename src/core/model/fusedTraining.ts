@@ -1,10 +1,10 @@
 // The training forward's differentiable pieces on WebGPU, restructured after profiling a step
 // (README, "Benchmark"): tfjs's attention (split, reshapes, transposes, batched matmuls, mask,
 // softmax and their gradients) was the largest share of GPU time, then the bias and LayerNorm
-// gradients (a transpose and a workgroup reduction per sum over rows), then the explicit
-// transposes of the matmul gradients. Here attention is one fused dispatch forward and two
-// backward, every sum over rows is one dispatch, and matmul gradients use the transposed matmul
-// WebGPU runs natively. transformer.ts takes these ops when `fusedKernelsActive`.
+// gradients (a transpose and a workgroup reduction per sum over rows), then the transposes of
+// the activations in the matmul gradients. Here attention is one fused dispatch forward and two
+// backward, every sum over rows is one dispatch, and the weight gradient reads the activations
+// transposed in place. transformer.ts takes these ops when `fusedKernelsActive`.
 //
 // qkv [B T, 3D] (row b T + t; q, k and v side by side) -> attended [B T, D], both as
 // transformer.ts `forward` lays them out.
@@ -68,7 +68,7 @@ const asOp = <F>(f: Grad): F => tf.customGrad(f as unknown as Parameters<typeof 
 
 /** The ops transformer.ts `forward` runs on the fused path (same values as the stock ones). */
 export interface FusedTrainingOps {
-  /** x [N, I] @ w [I, O]; gradients with transposed matmuls instead of explicit transposes. */
+  /** x [N, I] @ w [I, O]; dW without transposing the activations. */
   linear(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D;
   /** x [N, O] + bias [O]; the bias gradient as one column sum. */
   addBias(x: tf.Tensor2D, bias: tf.Tensor): tf.Tensor2D;
@@ -85,7 +85,10 @@ export function fusedTrainingOps(config: ModelConfig): FusedTrainingOps {
     save([x, w]);
     return {
       value: tf.matMul(x, w),
-      gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor2D[]) => [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false)],
+      // dx with an explicit transpose of the (small) weight: tfjs's WebGPU matmul is slower with
+      // transposeB than that transpose plus a plain matmul. dW reads x transposed in place:
+      // transposing the activations [N, I] was the costly one.
+      gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor2D[]) => [tf.matMul(dy, tf.transpose(ws)), tf.matMul(xs, dy, true, false)],
     };
   });
   const addBias = asOp<FusedTrainingOps['addBias']>((x: tf.Tensor2D, bias: tf.Tensor1D) => ({
