@@ -47,6 +47,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
     const status = page.getByRole('status');
     await expect.poll(() => status.textContent(), { timeout: 180_000 }).toMatch(/ready|paused/);
     expect(await page.locator('header').first().textContent()).toContain('WebGPU');
+    // The fused WGSL kernels passed their self-check on this adapter and sample.
+    await expect.poll(() => page.locator('header').first().textContent(), { timeout: 60_000 }).toContain('fused WGSL kernels');
 
     // Tiny batches for software WebGPU: 1 prompt (2 generated with over-sampling) x group 2.
     await page.getByLabel('Group size', { exact: true }).fill('2');
@@ -62,6 +64,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
     const changedAt = await stepCount(page);
     await expect.poll(() => stepCount(page), { timeout: 600_000, interval: 2000 }).toBeGreaterThanOrEqual(Math.max(3, changedAt + 2));
     await expect.poll(() => page.getByLabel('step settings').textContent()).toContain('coef 0.5');
+    expect(await page.locator('header').first().textContent()).toMatch(/\d+(\.\d)? dispatches\/tok/);
 
     await expect.poll(() => page.getByRole('article').count()).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('curves').locator('svg').count()).toBeGreaterThan(0);

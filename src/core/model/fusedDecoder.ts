@@ -148,14 +148,15 @@ async function selfCheck(policy: Policy): Promise<DecodePathStatus> {
   let attention: { forward: Float32Array; gradient: Float32Array } | null = null;
   let thrown: unknown = null;
   backend.device.pushErrorScope('validation');
-  const decoder = new FusedDecoder(policy, rows);
+  let decoder: FusedDecoder | null = null;
   try {
+    decoder = new FusedDecoder(policy, rows);
     for (const id of fed) fused.push(await decoder.step(new Int32Array(rows).fill(id), draws, 1));
     attention = await attentionProbe(policy, (qkv, seqLen) => fusedCausalAttention(policy.config, qkv, seqLen));
   } catch (e) {
     thrown = e;
   } finally {
-    decoder.dispose();
+    decoder?.dispose();
   }
   const gpuError = await backend.device.popErrorScope().catch((e: unknown) => ({ message: String(e) }));
   const refuse = (why: string): DecodePathStatus => ({

@@ -281,7 +281,7 @@ describe.skipIf(!nodeWebGPUAvailable())(`fused decoding on WebGPU (skipped when:
 
   it('falls back to the stock path with a warning when a shader does not compile', async () => {
     // A shape no other test uses, so its self-check runs here.
-    const config: ModelConfig = { vocabSize: VOCAB_SIZE, contextLength: 16, layers: 1, width: 8, heads: 2, mlpRatio: 2 };
+    const config: ModelConfig = { vocabSize: VOCAB_SIZE, contextLength: 16, layers: 1, width: 16, heads: 2, mlpRatio: 2 };
     const policy = initPolicy(config, 3);
     const original = FusedKernels.prototype.source;
     const spy = vi.spyOn(FusedKernels.prototype, 'source').mockImplementation(function (this: FusedKernels, name) {
