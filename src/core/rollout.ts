@@ -124,16 +124,7 @@ async function sampleRows(policy: Policy, rowItems: TaskItem[], options: Rollout
   try {
     for (let position = 0; rows.some((row) => row.finishReason === null); position++) {
       const logits = await nextLogits(policy, rows, position, cache, useCache); // [B * V]
-      rows.forEach((row, r) => {
-        if (row.finishReason !== null) return;
-        if (row.forced.length > 0) {
-          row.tokens.push(takeForced(row));
-        } else {
-          row.tokens.push(sampleToken(logits, r, options));
-          afterPolicyToken(row, options);
-        }
-        if (row.finishReason === null && row.tokens.length >= maxLength) finishAtLength(row, options.maxToolCalls);
-      });
+      rows.forEach((row, r) => advanceRow(row, () => sampleToken(logits, r, options), options, maxLength));
     }
   } finally {
     disposeCache(cache);
@@ -159,21 +150,28 @@ async function sampleRowsFused(policy: Policy, rows: RowState[], options: Rollou
         draws[r] = samples ? options.rng.next() : 0;
       });
       const sampled = await decoder.step(fed, draws, options.temperature);
-      rows.forEach((row, r) => {
-        if (row.finishReason !== null) return;
-        if (row.forced.length > 0) {
-          row.tokens.push(takeForced(row));
-        } else {
-          const [id, logprob, entropy] = sampled.subarray(r * 3, r * 3 + 3);
-          row.tokens.push({ id, kind: 'policy', logprob, entropy });
-          afterPolicyToken(row, options);
-        }
-        if (row.finishReason === null && row.tokens.length >= maxLength) finishAtLength(row, options.maxToolCalls);
-      });
+      rows.forEach((row, r) =>
+        advanceRow(row, () => ({ id: sampled[r * 3], kind: 'policy', logprob: sampled[r * 3 + 1], entropy: sampled[r * 3 + 2] }), options, maxLength),
+      );
     }
   } finally {
     decoder.dispose();
   }
+}
+
+/**
+ * One position of an unfinished row: its next forced token if it has one (prompt, tool result),
+ * else the token `sample` gives; then the length cap.
+ */
+function advanceRow(row: RowState, sample: () => TrajectoryToken, options: RolloutOptions, maxLength: number): void {
+  if (row.finishReason !== null) return;
+  if (row.forced.length > 0) {
+    row.tokens.push(takeForced(row));
+  } else {
+    row.tokens.push(sample());
+    afterPolicyToken(row, options);
+  }
+  if (row.finishReason === null && row.tokens.length >= maxLength) finishAtLength(row, options.maxToolCalls);
 }
 
 /** Logits for the next position of every row, as one flat [B * V] array. */

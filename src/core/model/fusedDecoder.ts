@@ -1,5 +1,5 @@
 // Decoding with the fused WGSL kernels (fusedKernels.ts) on the tfjs WebGPU backend, and the
-// choice between the fused kernels (decoding here, training attention in fusedAttention.ts) and
+// choice between the fused kernels (decoding here, the training forward's ops in fusedTraining.ts) and
 // the stock ones (transformer.ts `decodeStep` and `causalAttention`, draw.ts `drawToken`). The
 // fused path is the default on WebGPU once a self-check on the first policy of each shape has
 // compiled every shader without a validation error and matched the stock path; otherwise, and on
