@@ -136,6 +136,53 @@ fn softmaxScores(row : i32, first : i32, t : i32, h : i32) -> f32 {
 }`;
 }
 
+/**
+ * LayerNorm of row b of xIn, then its product with wMat [D, width], CHUNK outputs per thread
+ * (from column j0); `store(c)` writes output j0 + c from acc[c].
+ */
+function normedProjection({ D }: Sizes, width: number, store: (c: string) => string): string {
+  return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${width / CHUNK}) { return; }
+  let b = index / ${width / CHUNK};
+  let j0 = (index - b * ${width / CHUNK}) * ${CHUNK};
+  let base = b * ${D};${layerNormStats('xIn', D)}
+  var acc : array<f32, ${CHUNK}>;
+  for (var i = 0; i < ${D}; i++) {
+    let normed = (xIn[base + i] - mean) * scale * lnGain[i] + lnBias[i];
+    for (var c = 0; c < ${CHUNK}; c++) { acc[c] += normed * wMat[i * ${width} + j0 + c]; }
+  }
+  for (var c = 0; c < ${CHUNK}; c++) { ${store('c')} }
+}`;
+}
+
+/** residual + (source [B, inner] @ wMat [inner, D] + wBias): one thread per output. */
+function projectAndAdd(source: string, inner: number, D: number): string {
+  return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${D}) { return; }
+  let b = index / ${D};
+  let j = index - b * ${D};
+  var acc = 0.0;
+  for (var i = 0; i < ${inner}; i++) { acc += ${source}[b * ${inner} + i] * wMat[i * ${D} + j]; }
+  result[index] = residual[index] + (acc + wBias[j]);
+}`;
+}
+
+/**
+ * How both training attention kernels open: thread = (row, head h), the row's position t in its
+ * sequence, the sequence's first row, and the softmax's exp(score - max) in \`scores\` with their sum.
+ */
+function attentionPrologue(H: number): string {
+  return `fn main(index : i32) {
+  if (index >= uniforms.rows * ${H}) { return; }
+  let row = index / ${H};
+  let h = index - row * ${H};
+  let t = row % uniforms.seqLen;
+  let first = row - t;
+  let total = softmaxScores(row, first, t, h);`;
+}
+
 function userCode(name: KernelName, s: Sizes): string {
   const { T, D, H, K, M, V, N3 } = s;
   switch (name) {
@@ -148,20 +195,7 @@ fn main(index : i32) {
   result[index] = tokEmb[tokenIds[b] * ${D} + j] + posEmb[uniforms.position * ${D} + j];
 }`;
     case 'qkv': // xIn [B, D], lnGain [D], lnBias [D], wMat [D, 3D], wBias [3D] -> cache [B, T, 3D] at `position`
-      return `
-fn main(index : i32) {
-  if (index >= uniforms.rows * ${N3 / CHUNK}) { return; }
-  let b = index / ${N3 / CHUNK};
-  let j0 = (index - b * ${N3 / CHUNK}) * ${CHUNK};
-  let base = b * ${D};${layerNormStats('xIn', D)}
-  var acc : array<f32, ${CHUNK}>;
-  for (var i = 0; i < ${D}; i++) {
-    let normed = (xIn[base + i] - mean) * scale * lnGain[i] + lnBias[i];
-    for (var c = 0; c < ${CHUNK}; c++) { acc[c] += normed * wMat[i * ${N3} + j0 + c]; }
-  }
-  let out = (b * ${T} + uniforms.position) * ${N3} + j0;
-  for (var c = 0; c < ${CHUNK}; c++) { result[out + c] = acc[c] + wBias[j0 + c]; }
-}`;
+      return normedProjection(s, N3, (c) => `result[(b * ${T} + uniforms.position) * ${N3} + j0 + ${c}] = acc[${c}] + wBias[j0 + ${c}];`);
     case 'attention': // cache [B, T, 3D] -> attended [B, D]; one thread per row and head
       return `
 fn main(index : i32) {
@@ -190,39 +224,11 @@ fn main(index : i32) {
   for (var k = 0; k < ${K}; k++) { result[b * ${D} + h * ${K} + k] = acc[k] / total; }
 }`;
     case 'proj': // attended [B, D], wMat [D, D], wBias [D], residual [B, D] -> [B, D]
-      return `
-fn main(index : i32) {
-  if (index >= uniforms.rows * ${D}) { return; }
-  let b = index / ${D};
-  let j = index - b * ${D};
-  var acc = 0.0;
-  for (var i = 0; i < ${D}; i++) { acc += attended[b * ${D} + i] * wMat[i * ${D} + j]; }
-  result[index] = residual[index] + (acc + wBias[j]);
-}`;
+      return projectAndAdd('attended', D, D);
     case 'fc': // xIn [B, D], lnGain, lnBias [D], wMat [D, M], wBias [M] -> [B, M]
-      return `
-fn main(index : i32) {
-  if (index >= uniforms.rows * ${M / CHUNK}) { return; }
-  let b = index / ${M / CHUNK};
-  let m0 = (index - b * ${M / CHUNK}) * ${CHUNK};
-  let base = b * ${D};${layerNormStats('xIn', D)}
-  var acc : array<f32, ${CHUNK}>;
-  for (var i = 0; i < ${D}; i++) {
-    let normed = (xIn[base + i] - mean) * scale * lnGain[i] + lnBias[i];
-    for (var c = 0; c < ${CHUNK}; c++) { acc[c] += normed * wMat[i * ${M} + m0 + c]; }
-  }
-  for (var c = 0; c < ${CHUNK}; c++) { result[b * ${M} + m0 + c] = max(acc[c] + wBias[m0 + c], 0.0); }
-}`;
+      return normedProjection(s, M, (c) => `result[b * ${M} + j0 + ${c}] = max(acc[${c}] + wBias[j0 + ${c}], 0.0);`);
     case 'out': // hidden [B, M], wMat [M, D], wBias [D], residual [B, D] -> [B, D]
-      return `
-fn main(index : i32) {
-  if (index >= uniforms.rows * ${D}) { return; }
-  let b = index / ${D};
-  let j = index - b * ${D};
-  var acc = 0.0;
-  for (var m = 0; m < ${M}; m++) { acc += hidden[b * ${M} + m] * wMat[m * ${D} + j]; }
-  result[index] = residual[index] + (acc + wBias[j]);
-}`;
+      return projectAndAdd('hidden', M, D);
     case 'head': // xIn [B, D], lnGain, lnBias [D], tokEmb [V, D], draws [B] -> [B, 3]: token, log-prob, entropy
       return `
 var<private> EMITTABLE : array<i32, ${V}> = array<i32, ${V}>(${EMITTABLE.map((e) => (e ? 1 : 0)).join(', ')});
@@ -276,13 +282,7 @@ fn main(index : i32) {
     // columns h K .. h K + K of each), as transformer.ts `forward` computes it. seqLen is a uniform.
     case 'attnForward': // qkv -> attended [N, D]; one thread per row and head
       return `${attentionRow(s)}
-fn main(index : i32) {
-  if (index >= uniforms.rows * ${H}) { return; }
-  let row = index / ${H};
-  let h = index - row * ${H};
-  let t = row % uniforms.seqLen;
-  let first = row - t;
-  let total = softmaxScores(row, first, t, h);
+${attentionPrologue(H)}
   var acc : array<f32, ${K}>;
   for (var s = 0; s <= t; s++) {
     let weight = scores[s] / total;
@@ -293,13 +293,7 @@ fn main(index : i32) {
 }`;
     case 'attnProbGrad': // qkv, dOut [N, D] -> [N H, 2 seqLen]: softmax p and score gradient dS per row and head
       return `${attentionRow(s)}
-fn main(index : i32) {
-  if (index >= uniforms.rows * ${H}) { return; }
-  let row = index / ${H};
-  let h = index - row * ${H};
-  let t = row % uniforms.seqLen;
-  let first = row - t;
-  let total = softmaxScores(row, first, t, h);
+${attentionPrologue(H)}
   var dp : array<f32, ${T}>;
   var rowDot = 0.0;
   for (var s = 0; s <= t; s++) {
