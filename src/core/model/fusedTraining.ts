@@ -1,5 +1,5 @@
 // The training forward's differentiable pieces on WebGPU, restructured after profiling a step
-// (README, "Benchmark"): tfjs's attention (split, reshapes, transposes, batched matmuls, mask,
+// (README, "Fused WebGPU kernels"): tfjs's attention (split, reshapes, transposes, batched matmuls, mask,
 // softmax and their gradients) was the largest share of GPU time, then the bias and LayerNorm
 // gradients (a transpose and a workgroup reduction per sum over rows), then the transposes of
 // the activations in the matmul gradients. Here attention is one fused dispatch forward and two
