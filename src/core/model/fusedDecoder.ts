@@ -8,10 +8,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { BOS, encode } from '../tokenizer';
 import { drawToken } from './draw';
-import { columnSum, fusedCausalAttention, kernelsFor } from './fusedTraining';
+import { columnSum, fusedCausalAttention, fusedTrainingOps, kernelsFor } from './fusedTraining';
 import { type KernelName, type ProgramUniform, type WebGPUBackendLike } from './fusedKernels';
 import { kernelPreference, type KernelPath, type KernelPathStatus, recordKernelPath, shapeKey } from './kernelPath';
-import { causalAttention, decodeStep, disposeCache, emptyCache, type Policy } from './transformer';
+import { causalAttention, decodeStep, disposeCache, emptyCache, type Policy, stockLayerNorm } from './transformer';
 
 export type DecodePath = KernelPath;
 export type DecodePathStatus = KernelPathStatus;
@@ -192,6 +192,10 @@ async function selfCheck(policy: Policy): Promise<DecodePathStatus> {
   const [fusedSum, stockSum] = [columnSum(policy.config, matrix), tf.sum(matrix, 0)];
   worst = Math.max(worst, maxDifference((await fusedSum.data()) as Float32Array, (await stockSum.data()) as Float32Array));
   tf.dispose([matrix, fusedSum, stockSum]);
+  // LayerNorm and its gradients, against tfjs's ops.
+  const fusedNorm = await layerNormProbe(policy, fusedTrainingOps(policy.config).layerNorm);
+  const stockNorm = await layerNormProbe(policy, stockLayerNorm);
+  fusedNorm.forEach((values, i) => (worst = Math.max(worst, maxDifference(values, stockNorm[i]))));
   if (!(worst <= SELF_CHECK_TOLERANCE)) {
     return refuse(`the fused kernels disagree with tfjs's (largest difference ${worst}), so this adapter computes them wrongly`);
   }
@@ -216,6 +220,27 @@ async function attentionProbe(
     return { forward: (await forward.data()) as Float32Array, gradient: (await gradient.data()) as Float32Array };
   } finally {
     tf.dispose([forward, gradient]);
+  }
+}
+
+/** LayerNorm of 6 rows of pseudo-random x: output, and d(sum(out * w)) / d x, gain, bias. */
+async function layerNormProbe(
+  policy: Policy,
+  norm: (x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor) => tf.Tensor2D,
+): Promise<Float32Array[]> {
+  const D = policy.config.width;
+  const tensors = tf.tidy(() => {
+    const x = tf.tensor2d(Float32Array.from({ length: 6 * D }, (_, i) => Math.sin(i * 0.3) * 2), [6, D]);
+    const gain = tf.tensor1d(Float32Array.from({ length: D }, (_, i) => 1 + Math.cos(i)));
+    const bias = tf.tensor1d(Float32Array.from({ length: D }, (_, i) => Math.sin(i * 2)));
+    const weights = tf.tensor2d(Float32Array.from({ length: 6 * D }, (_, i) => Math.cos(i * 0.9)), [6, D]);
+    const { grads } = tf.valueAndGrads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => norm(a as tf.Tensor2D, g, b).mul(weights).sum())([x, gain, bias]);
+    return [norm(x, gain, bias), ...grads];
+  });
+  try {
+    return await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
+  } finally {
+    tf.dispose(tensors);
   }
 }
 

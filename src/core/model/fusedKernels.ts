@@ -59,7 +59,7 @@ export interface ErrorScopes {
 
 export type DecodeKernel = 'embed' | 'qkv' | 'attention' | 'proj' | 'fc' | 'out' | 'head';
 /** Training: causal self-attention (forward, and its backward in two passes), and the column sums of bias gradients. */
-export type TrainingKernel = 'attnForward' | 'attnProbGrad' | 'attnInputGrad' | 'columnSum';
+export type TrainingKernel = 'attnForward' | 'attnProbGrad' | 'attnInputGrad' | 'columnSum' | 'lnForward' | 'lnStats' | 'lnInputGrad' | 'lnGainGrad';
 export type KernelName = DecodeKernel | TrainingKernel;
 
 /** Dispatches per decoding position: the embedding, five per layer, the head. */
@@ -340,6 +340,60 @@ fn main(index : i32) {
   }
   result[index] = acc;
 }`;
+    // LayerNorm over rows of width D for training (rows = N is a uniform).
+    case 'lnForward': // xIn [N, D], lnGain, lnBias [D] -> [N, D]; CHUNK outputs per thread
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${D / CHUNK}) { return; }
+  let b = index / ${D / CHUNK};
+  let j0 = (index - b * ${D / CHUNK}) * ${CHUNK};
+  let base = b * ${D};${layerNormStats('xIn', D)}
+  for (var c = 0; c < ${CHUNK}; c++) {
+    let j = j0 + c;
+    result[base + j] = (xIn[base + j] - mean) * scale * lnGain[j] + lnBias[j];
+  }
+}`;
+    case 'lnStats': // xIn [N, D] -> [N, 2]: mean and 1 / sqrt(variance + eps) per row
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.rows) { return; }
+  let base = index * ${D};${layerNormStats('xIn', D)}
+  result[index * 2] = mean;
+  result[index * 2 + 1] = scale;
+}`;
+    case 'lnInputGrad': // dOut, xIn [N, D], lnGain [D], stats [N, 2] -> dx [N, D]
+      // dx = r (g dy - mean(g dy) - xhat mean(g dy xhat)), xhat = (x - mean) r
+      return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${D / CHUNK}) { return; }
+  let b = index / ${D / CHUNK};
+  let j0 = (index - b * ${D / CHUNK}) * ${CHUNK};
+  let base = b * ${D};
+  let mean = stats[b * 2];
+  let scale = stats[b * 2 + 1];
+  var sumG = 0.0;
+  var sumGX = 0.0;
+  for (var i = 0; i < ${D}; i++) {
+    let g = dOut[base + i] * lnGain[i];
+    sumG += g;
+    sumGX += g * (xIn[base + i] - mean) * scale;
+  }
+  for (var c = 0; c < ${CHUNK}; c++) {
+    let j = j0 + c;
+    let xhat = (xIn[base + j] - mean) * scale;
+    result[base + j] = scale * (dOut[base + j] * lnGain[j] - sumG / ${D}.0 - xhat * sumGX / ${D}.0);
+  }
+}`;
+    case 'lnGainGrad': // dOut, xIn [N, D], stats [N, 2] -> [D]: sum over rows of dy xhat
+      return `
+fn main(index : i32) {
+  if (index >= ${D}) { return; }
+  var acc = 0.0;
+  for (var r = 0; r < uniforms.rows; r++) {
+    acc += dOut[r * ${D} + index] * (xIn[r * ${D} + index] - stats[r * 2]) * stats[r * 2 + 1];
+  }
+  result[index] = acc;
+}`;
     case 'columnSum': // matrix [rows, cols] -> [cols]: the gradient of a bias broadcast over rows
       return `
 fn main(index : i32) {
@@ -363,6 +417,10 @@ const INPUTS: Record<KernelName, string[]> = {
   attnProbGrad: ['qkv', 'dOut'],
   attnInputGrad: ['qkv', 'dOut', 'probGrad'],
   columnSum: ['matrix'],
+  lnForward: ['xIn', 'lnGain', 'lnBias'],
+  lnStats: ['xIn'],
+  lnInputGrad: ['dOut', 'xIn', 'lnGain', 'stats'],
+  lnGainGrad: ['dOut', 'xIn', 'stats'],
 };
 
 /** Program-defined uniforms, in the order the caller passes them. */
@@ -378,6 +436,10 @@ const UNIFORMS: Record<KernelName, string> = {
   attnProbGrad: 'rows : i32, seqLen : i32,',
   attnInputGrad: 'rows : i32, seqLen : i32,',
   columnSum: 'rows : i32, cols : i32,',
+  lnForward: 'rows : i32, unused : i32,',
+  lnStats: 'rows : i32, unused : i32,',
+  lnInputGrad: 'rows : i32, unused : i32,',
+  lnGainGrad: 'rows : i32, unused : i32,',
 };
 
 /** Threads each kernel runs for `rows` rows (training kernels: rows = B x seqLen). */
@@ -385,6 +447,13 @@ function threads(name: KernelName, rows: number, s: Sizes): number {
   switch (name) {
     case 'columnSum':
       return rows; // called with the column count
+    case 'lnForward':
+    case 'lnInputGrad':
+      return rows * (s.D / CHUNK);
+    case 'lnStats':
+      return rows;
+    case 'lnGainGrad':
+      return s.D;
     case 'attnForward':
     case 'attnProbGrad':
       return rows * s.H;
@@ -415,7 +484,7 @@ export class FusedKernels {
 
   constructor(config: ModelConfig) {
     this.sizes = sizesOf(config);
-    if (this.sizes.N3 % CHUNK !== 0 || this.sizes.M % CHUNK !== 0) throw new Error(`fused kernels need 3 x width and the MLP width to be multiples of ${CHUNK}`);
+    if (this.sizes.D % CHUNK !== 0 || this.sizes.M % CHUNK !== 0) throw new Error(`fused kernels need the width and the MLP width to be multiples of ${CHUNK}`);
     const { T, D, H, M, V } = this.sizes;
     this.key = `taoFused_T${T}_D${D}_H${H}_M${M}_V${V}`;
   }

@@ -72,8 +72,8 @@ export interface FusedTrainingOps {
   linear(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D;
   /** x [N, O] + bias [O]; the bias gradient as one column sum. */
   addBias(x: tf.Tensor2D, bias: tf.Tensor): tf.Tensor2D;
-  /** x [N, D] * gain [D] + bias [D] (LayerNorm's affine part); gain and bias gradients as column sums. */
-  scaleShift(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D;
+  /** LayerNorm of x [N, D] with gain and bias [D]: one dispatch forward, four backward. */
+  layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D;
   /** x [B, T, D] + positions [T, D]; the positions' gradient as one column sum. */
   addPositions(x: tf.Tensor3D, positions: tf.Tensor2D): tf.Tensor3D;
   /** Causal attention over sequences of seqLen positions. */
@@ -95,11 +95,19 @@ export function fusedTrainingOps(config: ModelConfig): FusedTrainingOps {
     value: x.add(bias),
     gradFunc: (dy: tf.Tensor2D) => [dy, columnSum(config, dy)],
   }));
-  const scaleShift = asOp<FusedTrainingOps['scaleShift']>((x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  const D = config.width;
+  const layerNorm = asOp<FusedTrainingOps['layerNorm']>((x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([x, gain]);
+    const rows = x.shape[0];
     return {
-      value: x.mul(gain).add(bias),
-      gradFunc: (dy: tf.Tensor2D, [xs, gs]: tf.Tensor[]) => [dy.mul(gs), columnSum(config, dy.mul(xs) as tf.Tensor2D), columnSum(config, dy)],
+      value: run(config, 'lnForward', [x, gain, bias], rows, 0, [rows, D]),
+      gradFunc: (dy: tf.Tensor2D, [xs, gs]: tf.Tensor[]) => {
+        const stats = run(config, 'lnStats', [xs], rows, 0, [rows, 2]);
+        const dx = run(config, 'lnInputGrad', [dy, xs, gs, stats], rows, 0, [rows, D]);
+        const dGain = run(config, 'lnGainGrad', [dy, xs, stats], rows, 0, [D]);
+        stats.dispose();
+        return [dx, dGain, columnSum(config, dy)];
+      },
     };
   });
   const addPositions = asOp<FusedTrainingOps['addPositions']>((x: tf.Tensor3D, positions: tf.Tensor2D) => ({
@@ -109,5 +117,5 @@ export function fusedTrainingOps(config: ModelConfig): FusedTrainingOps {
       return [dy, columnSum(config, dy.reshape([B, T * D]) as tf.Tensor2D).reshape([T, D])];
     },
   }));
-  return { linear, addBias, scaleShift, addPositions, attention: (qkv, seqLen) => fusedCausalAttention(config, qkv, seqLen) };
+  return { linear, addBias, layerNorm, addPositions, attention: (qkv, seqLen) => fusedCausalAttention(config, qkv, seqLen) };
 }

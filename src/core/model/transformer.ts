@@ -131,8 +131,13 @@ export function clonePolicy(policy: Policy): Policy {
 type Ops = Omit<FusedTrainingOps, 'attention'> & { attention(qkv: tf.Tensor2D, B: number, T: number, H: number): tf.Tensor2D };
 
 function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor, ops: Ops = STOCK_OPS): tf.Tensor2D {
+  return ops.layerNorm(x, gain, bias);
+}
+
+/** LayerNorm with tfjs's ops: (x - mean) / sqrt(variance + eps) * gain + bias over the last axis. */
+export function stockLayerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
   const { mean, variance } = tf.moments(x, -1, true); // [N, 1]
-  return ops.scaleShift(x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPSILON))), gain, bias);
+  return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPSILON))).mul(gain).add(bias);
 }
 
 /**
@@ -154,7 +159,7 @@ const linear = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSave
 const STOCK_OPS: Ops = {
   linear,
   addBias: (x, bias) => x.add(bias),
-  scaleShift: (x, gain, bias) => x.mul(gain).add(bias),
+  layerNorm: stockLayerNorm,
   addPositions: (x, positions) => x.add(positions),
   attention: causalAttention,
 };
@@ -213,7 +218,7 @@ export function forward(policy: Policy, tokens: tf.Tensor2D): tf.Tensor3D {
   const { width: D, heads: H } = policy.config;
   const [B, T] = tokens.shape;
   const w = policy.weights;
-  // Our WebGPU ops (fused attention, one-dispatch bias gradients) once their self-check passed.
+  // Our WebGPU ops (fused attention and LayerNorm, one-dispatch bias gradients) once their self-check passed.
   const ops = opsFor(policy.config);
   let x = embed(w, tokens, 0, ops).reshape([B * T, D]) as tf.Tensor2D; // [B*T, D]
   for (const block of w.blocks) {

@@ -8,10 +8,10 @@ import { ToolEnvironment } from '../../../src/core/environment';
 import type { ModelConfig } from '../../../src/core/model/config';
 import { MODEL_SCALES } from '../../../src/core/model/config';
 import { drawToken } from '../../../src/core/model/draw';
-import { fusedCausalAttention } from '../../../src/core/model/fusedTraining';
+import { fusedCausalAttention, fusedTrainingOps } from '../../../src/core/model/fusedTraining';
 import { chooseDecodePath, FusedDecoder, setKernelPreference } from '../../../src/core/model/fusedDecoder';
 import { FusedKernels, fusedDispatchesPerPosition } from '../../../src/core/model/fusedKernels';
-import { causalAttention, decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, namedWeights, type Policy } from '../../../src/core/model/transformer';
+import { causalAttention, stockLayerNorm, decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, namedWeights, type Policy } from '../../../src/core/model/transformer';
 import { resolveConfig } from '../../../src/core/config';
 import { Trainer } from '../../../src/core/trainer';
 import { policyLoss, type LossBatch } from '../../../src/core/tao/loss';
@@ -219,6 +219,45 @@ describe.skipIf(!nodeWebGPUAvailable())(`fused decoding on WebGPU (skipped when:
     });
     expect(withGradient).toBe(1 + 2); // forward and the two backward passes
     qkv.dispose();
+  });
+
+  it('fused LayerNorm matches tfjs\'s in value and gradients to 1e-5, in 1 dispatch forward and 4 backward', async () => {
+    const config = MODEL_SCALES.base; // width 160
+    const D = config.width;
+    const rng = new Rng(21);
+    const random = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * (2 * rng.next() - 1));
+    const x = tf.tensor2d(random(37 * D, 3), [37, D]);
+    const gain = tf.tensor1d(random(D, 1).map((g) => 1 + g));
+    const bias = tf.tensor1d(random(D, 1));
+    const upstream = tf.tensor2d(random(37 * D, 1), [37, D]);
+    const norm = fusedTrainingOps(config).layerNorm;
+    const probe = (f: (a: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor) => tf.Tensor2D) =>
+      tf.tidy(() => {
+        const { grads } = tf.valueAndGrads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor2D, g, b).mul(upstream).sum())([x, gain, bias]);
+        return [f(x, gain, bias), ...grads];
+      });
+    const fused = probe(norm);
+    const stock = probe(stockLayerNorm);
+    for (const [i, name] of ['output', 'dx', 'dgain', 'dbias'].entries()) {
+      const a = (await fused[i].data()) as Float32Array;
+      const b = (await stock[i].data()) as Float32Array;
+      let worst = 0;
+      for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));
+      expect(worst, name).toBeLessThan(1e-5);
+    }
+    const forwardOnly = await countDispatches(async () => {
+      const out = norm(x, gain, bias);
+      await out.data();
+      out.dispose();
+    });
+    expect(forwardOnly).toBe(1);
+    const withGradients = await countDispatches(async () => {
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => norm(a as tf.Tensor2D, g, b))([x, gain, bias]);
+      await Promise.all(grads.map((g) => g.data()));
+      tf.dispose(grads);
+    });
+    expect(withGradients).toBe(1 + 4); // forward; statistics, dx, dgain, dbias
+    tf.dispose([...fused, ...stock, x, gain, bias, upstream]);
   });
 
   it('gives the policy-loss gradients of the stock path to 1e-5, and the same RL step', async () => {
