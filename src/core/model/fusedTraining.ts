@@ -1,9 +1,10 @@
 // The training forward's differentiable pieces on WebGPU, restructured after profiling a step
-// (README, "Fused WebGPU kernels"): tfjs's attention (split, reshapes, transposes, batched matmuls, mask,
-// softmax and their gradients) was the largest share of GPU time, then the bias and LayerNorm
-// gradients (a transpose and a workgroup reduction per sum over rows), then the transposes of
-// the activations in the matmul gradients. Here attention is one fused dispatch forward and two
-// backward, every sum over rows is one dispatch, and the weight gradient reads the activations
+// (README, "Fused WebGPU kernels"): tfjs's attention (split, reshapes, transposes, batched
+// matmuls, mask, softmax and their gradients) was the largest share of GPU time, then the bias
+// and LayerNorm gradients (a transpose and a workgroup reduction per sum over rows), then
+// LayerNorm's moments, then the transposes of the activations in the matmul gradients. Here
+// attention is one fused dispatch forward and two backward, LayerNorm one forward and four
+// backward, every bias gradient one dispatch, and the weight gradient reads the activations
 // transposed in place. transformer.ts takes these ops when `fusedKernelsActive`.
 //
 // qkv [B T, 3D] (row b T + t; q, k and v side by side) -> attended [B T, D], both as
