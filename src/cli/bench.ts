@@ -1,10 +1,11 @@
-// npm run bench -- [--backends cpu,wasm,webgpu] [--scales tiny,small] [--kernels stock,fused]
+// npm run bench -- [--backends cpu,wasm,webgpu,chromium] [--scales tiny,small] [--kernels stock,fused]
 //                  [--steps N] [--prompts N] [--ratio-prompts N] [--group N] [--seed N] [--json out.json]
 // Throughput of each tfjs backend on the policy, per model scale: sampling with and without the
 // key/value cache, tfjs kernels and GPU dispatches per decoding position, per layer and per
 // sampled token, training tokens/s, the time of a full RL step, and a tensor-leak check over
-// training steps. On webgpu it measures both decoding paths side by side in one process: tfjs's
-// own ops ("stock") and the fused WGSL kernels (model/fusedKernels.ts). Progress goes to stderr,
+// training steps. On webgpu it measures both kernel paths side by side in one process: tfjs's
+// own ops ("stock") and the fused WGSL kernels (model/fusedKernels.ts); `chromium` does the same
+// inside headless Chromium (bench.html, see benchChromium.ts). Progress goes to stderr,
 // one markdown table per scale to stdout (pasteable into the README).
 //
 // Batch sizes and step counts default per backend so that `npm run bench` stays within a few
