@@ -2,7 +2,7 @@
 // `receive`; user intents flow out as protocol commands through the `send` the client installs.
 // Panels read state and call actions; none of them computes the algorithm.
 
-import type { DecodePathStatus } from '../core/model/fusedDecoder';
+import type { KernelPathStatus } from '../core/model/fusedDecoder';
 import { create } from 'zustand';
 import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
 import type { Evaluation } from '../core/evaluate';
@@ -27,7 +27,7 @@ export interface WorkbenchState {
   backendChoice: BackendChoice;
   backend: BackendReport | null;
   /** Which kernels sample tokens, once the worker has loaded the policy. */
-  kernels: DecodePathStatus | null;
+  kernels: KernelPathStatus | null;
   status: WorkerStatus;
   statusMessage: string | null;
   failure: { kind: FailureKind; message: string; lastGoodStep: number } | null;

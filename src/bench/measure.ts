@@ -8,7 +8,7 @@ import { resolveConfig, type Config } from '../core/config';
 import { ToolEnvironment } from '../core/environment';
 import { MODEL_SCALES, parameterCount, type ModelScale } from '../core/model/config';
 import { startDispatchCounter } from '../core/model/dispatchCounter';
-import { chooseDecodePath, FusedDecoder, setKernelPreference } from '../core/model/fusedDecoder';
+import { chooseKernelPath, FusedDecoder, setKernelPreference } from '../core/model/fusedDecoder';
 import { decodeStep, disposeCache, disposePolicy, emptyCache, type Policy } from '../core/model/transformer';
 import { Rng } from '../core/rng';
 import { sampleGroups, type Trajectory } from '../core/rollout';
@@ -173,7 +173,7 @@ export async function measure(options: MeasureOptions): Promise<BackendResult> {
   const result: BackendResult = { backend, path: kernels, device, policy: source, plan: { ...plan, group }, seconds: 0 };
   try {
     if (kernels === 'fused') {
-      const status = await chooseDecodePath(policy);
+      const status = await chooseKernelPath(policy);
       if (status.path !== 'fused') throw new Error(status.warning ?? status.reason);
     }
     const task = getTask('arithmetic');

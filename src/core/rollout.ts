@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { malformedCall, type ToolCallRecord, ToolEnvironment } from './environment';
 import { drawToken } from './model/draw';
-import { chooseDecodePath, FusedDecoder } from './model/fusedDecoder';
+import { chooseKernelPath, FusedDecoder } from './model/fusedDecoder';
 import { decodeStep, disposeCache, emptyCache, forward, type KVCache, type Policy } from './model/transformer';
 import type { Rng } from './rng';
 import type { TaskItem } from './tasks/types';
@@ -116,7 +116,7 @@ async function sampleRows(policy: Policy, rowItems: TaskItem[], options: Rollout
   for (const row of rows) row.tokens.push(takeForced(row));
 
   const useCache = options.useCache ?? true;
-  if (useCache && options.kernels !== 'stock' && (await chooseDecodePath(policy)).path === 'fused') {
+  if (useCache && options.kernels !== 'stock' && (await chooseKernelPath(policy)).path === 'fused') {
     await sampleRowsFused(policy, rows, options);
     return rows;
   }

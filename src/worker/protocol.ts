@@ -3,7 +3,7 @@
 
 import type { BackendName } from '../core/backend';
 import type { Config } from '../core/config';
-import type { DecodePathStatus } from '../core/model/fusedDecoder';
+import type { KernelPathStatus } from '../core/model/fusedDecoder';
 import type { Evaluation } from '../core/evaluate';
 import type { StepReport, StepSettings } from '../core/trainer';
 
@@ -60,7 +60,7 @@ export interface SettingChange {
 export type FromWorker =
   | { type: 'backend'; backend: BackendReport }
   /** Which kernels sample tokens (fused WGSL on WebGPU, else tfjs's own), once the policy is loaded. */
-  | { type: 'kernels'; kernels: DecodePathStatus }
+  | { type: 'kernels'; kernels: KernelPathStatus }
   | { type: 'status'; status: WorkerStatus; message?: string }
   /** A completed RL step. */
   | { type: 'step'; report: StepReport }

@@ -5,7 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../core/backend';
-import { chooseDecodePath } from '../core/model/fusedDecoder';
+import { chooseKernelPath } from '../core/model/fusedDecoder';
 import { deserializePolicy, loadWeights, serializePolicy, type CheckpointManifest } from '../core/checkpoint';
 import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
 import { evaluateHeldOut } from '../core/evaluate';
@@ -193,7 +193,7 @@ export class TrainingSession {
       }
       this.lastGood = start;
       // The fused kernels' self-check runs now, so the header names the path before Start.
-      const kernels = await chooseDecodePath(this.trainer.policy);
+      const kernels = await chooseKernelPath(this.trainer.policy);
       if (run !== this.run) return;
       if (kernels.warning) console.warn(`Fused kernels refused: ${kernels.warning}`);
       this.post({ type: 'kernels', kernels });

@@ -8,14 +8,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { BOS, encode } from '../tokenizer';
 import { drawToken } from './draw';
-import { columnSum, fusedCausalAttention, fusedTrainingOps, kernelsFor } from './fusedTraining';
-import { type KernelName, type ProgramUniform, type WebGPUBackendLike } from './fusedKernels';
-import { kernelPreference, type KernelPath, type KernelPathStatus, recordKernelPath, shapeKey } from './kernelPath';
+import { columnSum, fusedCausalAttention, fusedTrainingOps } from './fusedTraining';
+import { FusedKernels, type KernelName, type ProgramUniform, type WebGPUBackendLike } from './fusedKernels';
+import { checkOnce, kernelPreference, type KernelPathStatus } from './kernelPath';
 import { causalAttention, decodeStep, disposeCache, emptyCache, type Policy, stockLayerNorm } from './transformer';
 
-export type DecodePath = KernelPath;
-export type DecodePathStatus = KernelPathStatus;
-export { kernelPreference, setKernelPreference } from './kernelPath';
+export { kernelPreference, setKernelPreference, type KernelPathStatus } from './kernelPath';
 
 /**
  * One fused decoding pass over a batch of rows: feed one token per row at the next position,
@@ -25,7 +23,7 @@ export { kernelPreference, setKernelPreference } from './kernelPath';
 export class FusedDecoder {
   /** Positions already fed (the next token goes to this position). */
   position = 0;
-  private readonly kernels: ReturnType<typeof kernelsFor>;
+  private readonly kernels: FusedKernels;
   private readonly caches: tf.Tensor3D[];
 
   constructor(
@@ -33,7 +31,7 @@ export class FusedDecoder {
     readonly rows: number,
   ) {
     const { layers, contextLength: T, width: D } = policy.config;
-    this.kernels = kernelsFor(policy.config);
+    this.kernels = FusedKernels.for(policy.config);
     this.caches = Array.from({ length: layers }, () => tf.zeros([rows, T, 3 * D]) as tf.Tensor3D);
   }
 
@@ -104,42 +102,27 @@ export class FusedDecoder {
 // ---------------------------------------------------------------------------------------------
 // Which path runs
 
-/** Self-checks per WebGPU backend instance and model shape (pending or settled). */
-const checks = new WeakMap<object, Map<string, Promise<DecodePathStatus>>>();
-
 /**
- * The path `policy` decodes with on the current backend. On WebGPU the first call per model
+ * The kernels `policy` runs with on the current backend. On WebGPU the first call per model
  * shape runs the self-check (a few milliseconds on a GPU, about a second on SwiftShader).
  */
-export async function chooseDecodePath(policy: Policy): Promise<DecodePathStatus> {
+export async function chooseKernelPath(policy: Policy): Promise<KernelPathStatus> {
   const backendName = tf.getBackend();
   if (backendName !== 'webgpu') {
     return { path: 'stock', reason: `the ${backendName} backend runs tfjs's own kernels (fused kernels are WebGPU only)` };
   }
   if (kernelPreference() === 'stock') return { path: 'stock', reason: 'stock kernels were asked for' };
-  const backend = tf.backend();
-  let byShape = checks.get(backend);
-  if (byShape === undefined) {
-    byShape = new Map();
-    checks.set(backend, byShape);
-  }
-  const key = shapeKey(policy.config);
-  let check = byShape.get(key);
-  if (check === undefined) {
-    check = selfCheck(policy).then((status) => {
-      recordKernelPath(policy.config, status);
-      if (status.warning) console.warn(`Fused WebGPU kernels refused: ${status.warning}`);
-      return status;
-    });
-    byShape.set(key, check);
-  }
-  return check;
+  return checkOnce(policy.config, async () => {
+    const status = await selfCheck(policy);
+    if (status.warning) console.warn(`Fused WebGPU kernels refused: ${status.warning}`);
+    return status;
+  });
 }
 
 /** How far the fused path may stray from the stock one in the self-check (the tests hold it to 1e-5). */
 const SELF_CHECK_TOLERANCE = 1e-3;
 
-async function selfCheck(policy: Policy): Promise<DecodePathStatus> {
+async function selfCheck(policy: Policy): Promise<KernelPathStatus> {
   const backend = tf.backend() as unknown as WebGPUBackendLike;
   const fed = [BOS, ...encode('12*3=')]; // two rows read the same prefix: enough to exercise every kernel
   const rows = 2;
@@ -159,7 +142,7 @@ async function selfCheck(policy: Policy): Promise<DecodePathStatus> {
     decoder?.dispose();
   }
   const gpuError = await backend.device.popErrorScope().catch((e: unknown) => ({ message: String(e) }));
-  const refuse = (why: string): DecodePathStatus => ({
+  const refuse = (why: string): KernelPathStatus => ({
     path: 'stock',
     reason: "the fused kernels failed their self-check, so tfjs's own kernels run",
     warning: why,

@@ -478,6 +478,18 @@ function threads(name: KernelName, rows: number, s: Sizes): number {
  * object per dispatch: tfjs extends `shaderKey` in place on every run.
  */
 export class FusedKernels {
+  private static readonly byShape = new WeakMap<ModelConfig, FusedKernels>();
+
+  /** The kernels of one model shape, built once per config object. */
+  static for(config: ModelConfig): FusedKernels {
+    let kernels = FusedKernels.byShape.get(config);
+    if (kernels === undefined) {
+      kernels = new FusedKernels(config);
+      FusedKernels.byShape.set(config, kernels);
+    }
+    return kernels;
+  }
+
   private readonly sizes: Sizes;
   private readonly code = new Map<KernelName, string>();
   private readonly key: string;

@@ -14,17 +14,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config';
 import { FusedKernels, type ProgramUniform, type TrainingKernel, type WebGPUBackendLike } from './fusedKernels';
 
-const kernelsByShape = new WeakMap<ModelConfig, FusedKernels>();
-
-export function kernelsFor(config: ModelConfig): FusedKernels {
-  let kernels = kernelsByShape.get(config);
-  if (kernels === undefined) {
-    kernels = new FusedKernels(config);
-    kernelsByShape.set(config, kernels);
-  }
-  return kernels;
-}
-
 function run(config: ModelConfig, name: TrainingKernel, inputs: tf.TensorInfo[], rows: number, second: number, shape: number[]): tf.Tensor {
   const backend = tf.backend() as unknown as WebGPUBackendLike;
   const uniforms: ProgramUniform[] = [
@@ -32,7 +21,7 @@ function run(config: ModelConfig, name: TrainingKernel, inputs: tf.TensorInfo[],
     { type: 'int32', data: [second] },
   ];
   // columnSum runs one thread per column; the others one per row (and head).
-  const program = kernelsFor(config).program(name, name === 'columnSum' ? second : rows, shape);
+  const program = FusedKernels.for(config).program(name, name === 'columnSum' ? second : rows, shape);
   return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32', uniforms));
 }
 
@@ -81,7 +70,19 @@ export interface FusedTrainingOps {
   attention(qkv: tf.Tensor2D, seqLen: number): tf.Tensor2D;
 }
 
+const opsByShape = new WeakMap<ModelConfig, FusedTrainingOps>();
+
+/** The fused ops of one model shape, made once per config object. */
 export function fusedTrainingOps(config: ModelConfig): FusedTrainingOps {
+  let ops = opsByShape.get(config);
+  if (ops === undefined) {
+    ops = makeFusedTrainingOps(config);
+    opsByShape.set(config, ops);
+  }
+  return ops;
+}
+
+function makeFusedTrainingOps(config: ModelConfig): FusedTrainingOps {
   const linear = asOp<FusedTrainingOps['linear']>((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
     save([x, w]);
     return {

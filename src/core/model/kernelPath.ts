@@ -1,6 +1,6 @@
 // Which kernels run: tfjs's own ops ("stock") or the fused WGSL kernels (WebGPU only). The
 // choice is made once per WebGPU backend and model shape by a self-check (fusedDecoder.ts
-// `chooseDecodePath`) and read synchronously by the forward passes afterwards.
+// `chooseKernelPath`) and read synchronously by the forward passes afterwards.
 
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config';
@@ -19,8 +19,14 @@ export interface KernelPathStatus {
 export type KernelPreference = 'auto' | 'stock';
 
 let preference: KernelPreference = 'auto';
-/** Settled self-checks per WebGPU backend instance, by model shape. */
-const settled = new WeakMap<object, Map<string, KernelPathStatus>>();
+
+interface Check {
+  /** The self-check, run once per WebGPU backend instance and model shape. */
+  outcome: Promise<KernelPathStatus>;
+  /** Its result once settled: what the synchronous `fusedKernelsActive` reads. */
+  status?: KernelPathStatus;
+}
+const checks = new WeakMap<object, Map<string, Check>>();
 
 /** 'stock' forces tfjs's own kernels everywhere (for side-by-side measurements); 'auto' is the default. */
 export function setKernelPreference(value: KernelPreference): void {
@@ -31,19 +37,27 @@ export function kernelPreference(): KernelPreference {
   return preference;
 }
 
-export function shapeKey(config: ModelConfig): string {
+function shapeKey(config: ModelConfig): string {
   const { vocabSize, contextLength, layers, width, heads, mlpRatio } = config;
   return `${vocabSize}/${contextLength}/${layers}/${width}/${heads}/${mlpRatio}`;
 }
 
-export function recordKernelPath(config: ModelConfig, status: KernelPathStatus): void {
+/** `selfCheck`'s outcome for this shape on the current backend, run on the first call only. */
+export function checkOnce(config: ModelConfig, selfCheck: () => Promise<KernelPathStatus>): Promise<KernelPathStatus> {
   const backend = tf.backend();
-  let byShape = settled.get(backend);
+  let byShape = checks.get(backend);
   if (byShape === undefined) {
     byShape = new Map();
-    settled.set(backend, byShape);
+    checks.set(backend, byShape);
   }
-  byShape.set(shapeKey(config), status);
+  const key = shapeKey(config);
+  let check = byShape.get(key);
+  if (check === undefined) {
+    const created: Check = { outcome: selfCheck().then((status) => (created.status = status)) };
+    check = created;
+    byShape.set(key, check);
+  }
+  return check.outcome;
 }
 
 /**
@@ -52,5 +66,5 @@ export function recordKernelPath(config: ModelConfig, status: KernelPathStatus):
  */
 export function fusedKernelsActive(config: ModelConfig): boolean {
   if (preference !== 'auto' || tf.getBackend() !== 'webgpu') return false;
-  return settled.get(tf.backend())?.get(shapeKey(config))?.path === 'fused';
+  return checks.get(tf.backend())?.get(shapeKey(config))?.status?.path === 'fused';
 }

@@ -9,7 +9,7 @@ import type { ModelConfig } from '../../../src/core/model/config';
 import { MODEL_SCALES } from '../../../src/core/model/config';
 import { drawToken } from '../../../src/core/model/draw';
 import { fusedCausalAttention, fusedTrainingOps } from '../../../src/core/model/fusedTraining';
-import { chooseDecodePath, FusedDecoder, setKernelPreference } from '../../../src/core/model/fusedDecoder';
+import { chooseKernelPath, FusedDecoder, setKernelPreference } from '../../../src/core/model/fusedDecoder';
 import { FusedKernels, fusedDispatchesPerPosition } from '../../../src/core/model/fusedKernels';
 import { causalAttention, stockLayerNorm, decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, namedWeights, type Policy } from '../../../src/core/model/transformer';
 import { resolveConfig } from '../../../src/core/config';
@@ -134,7 +134,7 @@ describe.skipIf(!nodeWebGPUAvailable())(`fused decoding on WebGPU (skipped when:
   });
 
   it('samples the same rollouts as the stock path on webgpu and on cpu, log-probs and entropies to 1e-5', async () => {
-    expect((await chooseDecodePath(tiny)).path).toBe('fused');
+    expect((await chooseKernelPath(tiny)).path).toBe('fused');
     const fused = await rollout(tiny, 'auto', 1, 11);
     const stock = await rollout(tiny, 'stock', 1, 11);
     expectSameRollouts(fused, stock, 1e-5);
@@ -263,7 +263,7 @@ describe.skipIf(!nodeWebGPUAvailable())(`fused decoding on WebGPU (skipped when:
   it('gives the policy-loss gradients of the stock path to 1e-5, and the same RL step', async () => {
     // Gradients of the full policy loss (live bonus, so entropy carries gradient too) on a fixed batch.
     const policy = loadBundledTiny();
-    await chooseDecodePath(policy); // the self-check that turns the fused attention on
+    await chooseKernelPath(policy); // the self-check that turns the fused attention on
     const B = 6;
     const T = 40;
     const rng = new Rng(9);
@@ -329,7 +329,7 @@ describe.skipIf(!nodeWebGPUAvailable())(`fused decoding on WebGPU (skipped when:
     });
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      const status = await chooseDecodePath(policy);
+      const status = await chooseKernelPath(policy);
       expect(status.path).toBe('stock');
       expect(status.warning).toMatch(/did not compile/);
       // Sampling still works, on the stock path.
