@@ -168,8 +168,11 @@ function traceSamples(events: TraceEvent[], pid: number, tid: number): { samples
   return { samples, nodes };
 }
 
-/** The named functions most often on the stack during [start, end]: inclusive ms, top 6. */
-function hotFunctions(window: { ts: number; dur: number }, profile: ReturnType<typeof traceSamples>): string {
+/**
+ * The named functions most often on the stack during [start, end]: inclusive ms, top 8; with
+ * `components`, only capitalised names (the page's and recharts' components).
+ */
+function hotFunctions(window: { ts: number; dur: number }, profile: ReturnType<typeof traceSamples>, components = false): string {
   const inclusive = new Map<string, number>();
   const inside = profile.samples.filter((s) => s.ts >= window.ts && s.ts <= window.ts + window.dur);
   inside.forEach((sample, i) => {
@@ -178,6 +181,7 @@ function hotFunctions(window: { ts: number; dur: number }, profile: ReturnType<t
     for (let at: number | undefined = sample.node; at !== undefined; at = profile.nodes.get(at)?.parent) {
       const name = profile.nodes.get(at)?.callFrame.functionName;
       if (!name || seen.has(name) || /^(performWorkUntilDeadline|flushWork|workLoop|\(root\)|\(program\))$/.test(name)) continue;
+      if (components && !/^[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$/.test(name)) continue;
       seen.add(name);
       inclusive.set(name, (inclusive.get(name) ?? 0) + (next - sample.ts) / 1000);
     }
@@ -204,6 +208,9 @@ function printLongTaskTrace(events: TraceEvent[]): void {
       .filter((e) => !inner.some((outer) => outer !== e && outer.ts <= e.ts && outer.ts + outer.dur! >= e.ts + e.dur! && outer.dur! > e.dur!))
       .map((e) => `${label(e)} ${(e.dur! / 1000).toFixed(0)}`);
     const hot = hotFunctions({ ts: task.ts, dur: task.dur! }, profile);
-    console.log(`  ${(task.dur! / 1000).toFixed(0)} ms: ${parts.join(', ') || '(no inner event over 2 ms)'}${hot ? `\n      on the stack: ${hot}` : ''}`);
+    const components = hotFunctions({ ts: task.ts, dur: task.dur! }, profile, true);
+    console.log(`  ${(task.dur! / 1000).toFixed(0)} ms: ${parts.join(', ') || '(no inner event over 2 ms)'}`);
+    if (hot) console.log(`      on the stack: ${hot}`);
+    if (components) console.log(`      components: ${components}`);
   }
 }

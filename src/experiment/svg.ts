@@ -65,7 +65,8 @@ export function niceTicks(min: number, max: number, count: number): number[] {
   return ticks;
 }
 
-function niceStep(span: number, count: number): number {
+/** The round step (1, 2 or 5 times a power of ten) nearest to span / count. */
+export function niceStep(span: number, count: number): number {
   const raw = span / Math.max(1, count);
   const decade = 10 ** Math.floor(Math.log10(raw));
   const r = raw / decade; // in [1, 10)

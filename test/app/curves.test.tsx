@@ -69,10 +69,10 @@ beforeEach(() => {
 
 afterEach(cleanup);
 
-/** Render the curves and wait for all six charts: they are drawn one after another. */
+/** Render the curves and wait for all six charts: they are drawn one per frame queue job. */
 async function renderCurves() {
   const result = render(<Curves />);
-  await waitFor(() => expect(result.container.querySelectorAll('.recharts-wrapper')).toHaveLength(6));
+  await waitFor(() => expect(result.container.querySelectorAll('.recharts-wrapper')).toHaveLength(6), { timeout: 10_000 });
   return result;
 }
 
@@ -112,10 +112,11 @@ describe('Curves', () => {
     expect(screen.queryByText('held-out sampled accuracy')).toBeNull();
   });
 
-  it('says so before the first step', () => {
+  it('draws the six charts empty before the first step, and says so', async () => {
     useWorkbench.setState({ reports: [], evaluations: [], changes: [] });
-    render(<Curves />);
-    expect(screen.getByText('Curves appear after the first step.')).toBeTruthy();
+    const { container } = await renderCurves();
+    expect(screen.getByText('Curves fill in from the first step.')).toBeTruthy();
+    expect(container.querySelectorAll('path.recharts-line-curve[d]').length).toBe(0);
   });
 
   it('draws at most about 500 points per series however long the run', async () => {

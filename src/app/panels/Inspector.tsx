@@ -8,6 +8,7 @@ import type { DiscardReason } from '../../core/tao/types';
 import type { StepReport, TrajectoryReport } from '../../core/trainer';
 import { EntropyLegend, entropyStep, entropyStepCss, TOOL_RESULT_STYLE } from '../entropyColor';
 import { shownReport, useWorkbench } from '../store';
+import { inAFrame } from '../frameQueue';
 
 /** The dual filter's reasons in words (ALGORITHM.md section 2). */
 export const DISCARD_WORDS: Record<DiscardReason, string> = {
@@ -305,34 +306,9 @@ export function settingsText(report: StepReport): string {
 // ---------------------------------------------------------------------------------------------
 // Rendering a step without blocking the page
 
-/**
- * One group's cards are committed per animation frame, whichever slots ask: a step's thousands
- * of token spans never land in one long main-thread task, and a busy page still paints between.
- */
-const frameQueue: (() => void)[] = [];
-let frameScheduled = false;
-
-function runNextInFrame(): void {
-  frameScheduled = false;
-  frameQueue.shift()?.();
-  if (frameQueue.length > 0) scheduleFrame();
-}
-
-function scheduleFrame(): void {
-  if (frameScheduled) return;
-  frameScheduled = true;
-  requestAnimationFrame(runNextInFrame);
-}
-
-/** Run `job` in a coming frame, after the jobs queued before it; returns a cancel function. */
-function inAFrame(job: () => void): () => void {
-  frameQueue.push(job);
-  scheduleFrame();
-  return () => {
-    const at = frameQueue.indexOf(job);
-    if (at >= 0) frameQueue.splice(at, 1);
-  };
-}
+// One group's cards are committed per animation frame (inAFrame, ../frameQueue), whichever
+// slots ask: a step's thousands of token spans never land in one long main-thread task, and a busy
+// page still paints between.
 
 /** Distance (px) outside the visible rollouts at which a group is rendered ahead of scrolling. */
 const RENDER_AHEAD_PX = 600;

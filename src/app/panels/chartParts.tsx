@@ -2,7 +2,7 @@
 // own "nice" ticks go through decimal.js and cost more than the rest of a redraw), and the
 // legend as plain HTML (cheaper to update than recharts' legend).
 
-import { niceDomain, niceTicks } from '../../experiment/svg';
+import { niceDomain, niceStep, niceTicks } from '../../experiment/svg';
 
 export const CHART_HEIGHT = 190;
 
@@ -34,6 +34,16 @@ export function yAxisScale(rows: ChartRow[], keys: string[], fixed?: [number, nu
   if (fixed) return { domain: fixed, ticks: niceTicks(fixed[0], fixed[1], 4) };
   const range = valueRange(rows, keys) ?? [0, 1];
   return niceDomain(fromZero ? Math.min(0, range[0]) : range[0], range[1], 4);
+}
+
+/**
+ * The x extent of a chart that grows while steps stream in: from the first step to the last one
+ * rounded up to a whole round step (1, 2, 5, 10, ... about half the span), so the axis moves once
+ * every few steps rather than at each one, and the chart is redrawn without re-laying its axis.
+ */
+export function liveStepDomain(first: number, last: number): [number, number] {
+  const step = Math.max(1, niceStep(Math.max(1, last - first), 2));
+  return [first, Math.max(first + 1, Math.ceil(last / step) * step)];
 }
 
 /** Whole-step ticks across [first, last]. */
