@@ -1,7 +1,9 @@
-// npm run bench:page -- [--backend wasm|webgpu|webgl|cpu] [--steps N] [--build]
+// npm run bench:page -- [--backend wasm|webgpu|webgl|cpu] [--steps N] [--profile | --trace]
 // The page's responsiveness while it trains: builds the app, opens it in headless Chromium,
 // presses Start with the default batch, and records every main-thread task over 50 ms (the Long
-// Tasks API) until N steps are done. Prints counts, the worst task and the step times.
+// Tasks API) until N steps are done. Prints counts, the worst task, the step times and the main
+// thread's busy time per step by kind of work (from a light trace); --profile adds a JS profile
+// by function and component, --trace what each long task ran.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -62,7 +64,15 @@ runMain(async () => {
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
       await cdp.send('Profiler.start');
     }
-    if (values.trace) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-v8.cpu_profiler'] });
+    // A light trace (task and rendering events, no JS sampling) always, for the main thread's busy
+    // time; --trace adds the JS samples that name what each long task ran.
+    const tracing = !values.profile;
+    if (tracing) {
+      const categories = values.trace
+        ? ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-v8.cpu_profiler']
+        : ['toplevel', 'devtools.timeline'];
+      await browser.startTracing(page, { categories });
+    }
     const started = Date.now();
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.waitForFunction(
@@ -72,7 +82,7 @@ runMain(async () => {
     );
     const seconds = (Date.now() - started) / 1000;
     const profile = cdp ? ((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile : null;
-    const trace = values.trace ? JSON.parse((await browser.stopTracing()).toString('utf8')) : null;
+    const trace = tracing ? JSON.parse((await browser.stopTracing()).toString('utf8')) : null;
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await status.waitFor();
     const tasks = await page.evaluate(() => (window as unknown as { __longTasks: LongTask[] }).__longTasks);
@@ -89,7 +99,8 @@ runMain(async () => {
     for (const task of tasks) byStep.set(task.step, [...(byStep.get(task.step) ?? []), Math.round(task.duration)]);
     for (const [step, list] of byStep) console.log(`  while step counter read ${step || '-'}: ${list.join(', ')} ms`);
     if (profile) printProfile(profile);
-    if (trace) printLongTaskTrace(trace.traceEvents ?? trace);
+    if (trace) printMainThreadBusy(trace.traceEvents ?? trace, steps);
+    if (trace && values.trace) printLongTaskTrace(trace.traceEvents ?? trace);
   } finally {
     await browser.close();
     await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
@@ -187,6 +198,48 @@ function hotFunctions(window: { ts: number; dur: number }, profile: ReturnType<t
     }
   });
   return [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ');
+}
+
+/** What a main-thread task's top-level events are, by kind. */
+const EVENT_KINDS: Record<string, string> = {
+  FunctionCall: 'script',
+  FireAnimationFrame: 'script',
+  TimerFire: 'script',
+  EventDispatch: 'script',
+  HandlePostMessage: 'worker messages',
+  UpdateLayoutTree: 'style and layout',
+  Layout: 'style and layout',
+  PrePaint: 'paint',
+  Paint: 'paint',
+  Layerize: 'paint',
+  Commit: 'paint',
+  MinorGC: 'garbage collection',
+  MajorGC: 'garbage collection',
+};
+
+/**
+ * The page's main thread over the measured steps: busy time per step, split by what its tasks'
+ * top-level events were (script, worker messages, style and layout, paint, garbage collection).
+ * Busy time is steadier than the count of long tasks, so it is the figure to compare changes by.
+ */
+function printMainThreadBusy(events: TraceEvent[], steps: number): void {
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  if (!main) return;
+  const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined);
+  const tasks = onMain.filter((e) => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask');
+  const busy = tasks.reduce((sum, task) => sum + task.dur!, 0);
+  const byKind = new Map<string, number>();
+  const sorted = onMain.filter((e) => !tasks.includes(e)).sort((a, b) => a.ts - b.ts);
+  // Top-level events: those not inside an earlier one (events on one thread nest or follow).
+  let end = -Infinity;
+  for (const event of sorted) {
+    if (event.ts < end) continue;
+    end = event.ts + event.dur!;
+    const kind = EVENT_KINDS[event.name] ?? 'other';
+    byKind.set(kind, (byKind.get(kind) ?? 0) + event.dur!);
+  }
+  const parts = [...byKind].sort((a, b) => b[1] - a[1]).map(([kind, us]) => `${kind} ${(us / 1000 / steps).toFixed(0)}`);
+  console.log(`main thread busy: ${(busy / 1000 / steps).toFixed(0)} ms per step (${parts.join(', ')})`);
 }
 
 /** What each main-thread task over 50 ms was made of: its largest inner events, by name and duration. */
