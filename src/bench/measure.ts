@@ -98,6 +98,12 @@ export interface BackendResult {
       /** Trajectories whose tokens differ between the two paths (float rounding can flip a draw). */
       differingTrajectories: number;
     } | null;
+    /**
+     * Fused path only: its cache run against the stock path's on the same backend, batch and seed
+     * (measured just before it): the same uniforms drive both, so the tokens should match and the
+     * log-probs and entropies agree to float rounding.
+     */
+    agreement?: Agreement;
   };
   kernels?: {
     /** Rows of the profiled decodeStep (= the cache batch). */
@@ -145,6 +151,42 @@ export interface BackendResult {
   seconds: number;
 }
 
+/** How two sampling runs of the same batch and seed agree. */
+export interface Agreement {
+  rows: number;
+  /** Trajectories whose token ids differ anywhere. */
+  differingTrajectories: number;
+  /** Largest |difference| of a policy token's log-prob / entropy, over the positions before a trajectory's first differing token. */
+  maxLogprobDiff: number;
+  maxEntropyDiff: number;
+}
+
+/** Compares two runs of the same prompts, seed and environment, trajectory by trajectory. */
+export function agreementOf(a: Trajectory[], b: Trajectory[]): Agreement {
+  const agreement: Agreement = { rows: a.length, differingTrajectories: 0, maxLogprobDiff: 0, maxEntropyDiff: 0 };
+  a.forEach((trajectory, i) => {
+    const other = b[i]?.tokens ?? [];
+    let differs = trajectory.tokens.length !== other.length;
+    for (let j = 0; j < Math.min(trajectory.tokens.length, other.length); j++) {
+      const [x, y] = [trajectory.tokens[j], other[j]];
+      if (x.id !== y.id) {
+        differs = true;
+        break;
+      }
+      agreement.maxLogprobDiff = Math.max(agreement.maxLogprobDiff, Math.abs(x.logprob - y.logprob));
+      agreement.maxEntropyDiff = Math.max(agreement.maxEntropyDiff, Math.abs(x.entropy - y.entropy));
+    }
+    if (differs) agreement.differingTrajectories += 1;
+  });
+  return agreement;
+}
+
+/**
+ * The stock path's cache run, kept for the fused column measured next on the same backend,
+ * scale, seed and batch (both the Node bench and bench.html measure stock, then fused).
+ */
+let stockSample: { key: string; trajectories: Trajectory[] } | null = null;
+
 /** What one column of the table needs: a started backend, a way to make the policy, the plan. */
 export interface MeasureOptions {
   backend: BenchBackend;
@@ -182,6 +224,8 @@ export async function measure(options: MeasureOptions): Promise<BackendResult> {
 
     // 1. Sampling with the cache on the full batch.
     const cache = await timeSampling(label, policy, items, group, true, seed);
+    const sampleKey = JSON.stringify([backend, scale, seed, plan.prompts, group]);
+    if (kernels === 'stock') stockSample = { key: sampleKey, trajectories: cache.trajectories };
     // 2. The same (or a smaller) batch with and without the cache, for the ratio. Without the
     //    cache every path recomputes the prefix with tfjs's ops: measured once, on stock.
     const ratioItems = items.slice(0, plan.ratioPrompts);
@@ -197,6 +241,10 @@ export async function measure(options: MeasureOptions): Promise<BackendResult> {
         differingTrajectories: countDiffering(ratioCache.trajectories, noCache.trajectories),
       },
     };
+    if (kernels === 'fused' && stockSample?.key === sampleKey) {
+      result.sampling.agreement = agreementOf(stockSample.trajectories, cache.trajectories);
+      stockSample = null;
+    }
 
     // 3. Kernels and dispatches per decoding position.
     progress(label, `profiling one decoding position over ${items.length * group} rows`);
@@ -453,6 +501,7 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
     return stock ? `${fixed(stock.training!.stepSeconds / r.training!.stepSeconds, 1)}x` : '-';
   };
   const ratio = (r: BackendResult) => r.sampling!.ratio;
+  const agreed = (r: BackendResult) => r.sampling!.agreement;
   if (measured.length > 0) {
     const header = ['', ...measured.map(columnName)];
     const rows: [string, (r: BackendResult) => string][] = [
@@ -464,6 +513,8 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
       ['sampled tokens/s, no cache (ratio batch)', (r) => (ratio(r) ? fixed(ratio(r)!.noCache.tokensPerSecond) : '-')],
       ['speed-up of the cache', (r) => (ratio(r) ? `${fixed(ratio(r)!.speedup, 1)}x` : '-')],
       ['trajectories differing, cache vs no cache', (r) => (ratio(r) ? `${ratio(r)!.differingTrajectories} of ${ratio(r)!.cache.rows}` : '-')],
+      ['trajectories differing, fused vs stock (cache batch)', (r) => (agreed(r) ? `${agreed(r)!.differingTrajectories} of ${agreed(r)!.rows}` : '-')],
+      ['... max abs. difference, log-prob / entropy', (r) => (agreed(r) ? `${agreed(r)!.maxLogprobDiff.toExponential(1)} / ${agreed(r)!.maxEntropyDiff.toExponential(1)}` : '-')],
       ['tfjs kernels per decoding position (whole batch)', (r) => fixed(r.kernels!.perPosition)],
       ['... per layer / embedding and head', (r) => (r.kernels!.perLayer === undefined ? '-' : `${fixed(r.kernels!.perLayer)} / ${fixed(r.kernels!.embeddingAndHead)}`)],
       ['... per sampled token (x positions / sampled tokens)', (r) => fixed(r.kernels!.perSampledToken, 2)],
@@ -496,6 +547,8 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
       'tokens/s counts policy-sampled tokens (prompt and tool-result tokens are forced, not counted). ' +
       'Each measurement is timed after an identical warm-up run (shader compilation on WebGPU). ' +
       'Without the cache every position recomputes the whole prefix (O(T^2)), so on the slow backends the ratio uses a smaller batch; both paths run on that same batch, same seed.',
+    '- Fused vs stock: the fused column\'s cache run against the stock column\'s on the same backend, batch, seed and uniforms; ' +
+      'log-probs and entropies are compared at each policy token before a trajectory\'s first differing token (a draw that float rounding flips changes the rest of its trajectory).',
     '- Kernels: `tf.profile` of one `decodeStep` (position 1) for the whole cache batch; per layer = (total - the same step with no blocks) / layers. ' +
       'tfjs kernels include reshapes and other views; on WebGPU "GPU dispatches" counts the compute passes actually recorded for one position ' +
       '(the fused path runs its WGSL programs through `runWebGPUProgram`, outside tfjs\'s kernel registry, so only dispatches apply to it). ' +
