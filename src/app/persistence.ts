@@ -15,6 +15,8 @@ function newMeta(state: WorkbenchState): RunMeta {
   return { id: state.runId, name: state.runName, created: now, updated: now, config: state.config, lastStep: 0, weightsStep: 0, source: 'page' };
 }
 
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 /** The run to reopen after a reload: the one open last, if it is still saved. */
 export async function lastOpenRun(db: RunsDb): Promise<SavedRun | undefined> {
   const id = globalThis.localStorage?.getItem(CURRENT_RUN_KEY);
@@ -36,8 +38,11 @@ export interface Persistence {
 export function startPersistence(db: RunsDb, notice: StorageNotice, onChange: () => void): Persistence {
   let meta: RunMeta | null = null;
   let writes: Promise<unknown> = Promise.resolve();
+  // Each write starts in a task of its own: IndexedDB copies a step's report (structured clone)
+  // when it is put, tens of milliseconds for a large step, and run as a microtask that copy would
+  // land in the task that received the step from the worker.
   const enqueue = (write: () => Promise<unknown>) => {
-    writes = writes.then(write).catch((error: unknown) => {
+    writes = writes.then(nextTask).then(write).catch((error: unknown) => {
       const why = error instanceof StorageFullError ? error.message : `saving failed: ${(error as Error).message}`;
       notice(`This run is no longer being saved (${why}). Free some space (delete runs) to keep saving.`);
     });

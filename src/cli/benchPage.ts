@@ -81,11 +81,13 @@ runMain(async () => {
       { timeout: 1_800_000, polling: 500 },
     );
     const seconds = (Date.now() - started) / 1000;
+    // Read before anything else touches the page: finding the Pause button by its role computes
+    // the accessible names of the whole page, itself a long task that training did not cause.
+    const tasks = await page.evaluate(() => (window as unknown as { __longTasks: LongTask[] }).__longTasks);
     const profile = cdp ? ((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile : null;
     const trace = tracing ? JSON.parse((await browser.stopTracing()).toString('utf8')) : null;
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await status.waitFor();
-    const tasks = await page.evaluate(() => (window as unknown as { __longTasks: LongTask[] }).__longTasks);
     const durations = tasks.map((t) => t.duration).sort((a, b) => a - b);
     const quantile = (q: number) => (durations.length ? durations[Math.min(durations.length - 1, Math.floor(q * durations.length))] : 0);
     console.log(header.replace(/\s+/g, ' ').trim());
@@ -200,6 +202,21 @@ function hotFunctions(window: { ts: number; dur: number }, profile: ReturnType<t
   return [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ');
 }
 
+/** A task of the thread's event loop; which names appear depends on the trace's categories. */
+const isTask = (e: TraceEvent) => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask';
+
+/** The tasks that are not inside another (the two task names nest when both are recorded). */
+function topLevelTasks(onThread: TraceEvent[]): TraceEvent[] {
+  const tasks: TraceEvent[] = [];
+  let end = -Infinity;
+  for (const task of onThread.filter(isTask).sort((a, b) => a.ts - b.ts || b.dur! - a.dur!)) {
+    if (task.ts < end) continue;
+    end = task.ts + task.dur!;
+    tasks.push(task);
+  }
+  return tasks;
+}
+
 /** What a main-thread task's top-level events are, by kind. */
 const EVENT_KINDS: Record<string, string> = {
   FunctionCall: 'script',
@@ -226,10 +243,10 @@ function printMainThreadBusy(events: TraceEvent[], steps: number): void {
   const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   if (!main) return;
   const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined);
-  const tasks = onMain.filter((e) => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask');
+  const tasks = topLevelTasks(onMain);
   const busy = tasks.reduce((sum, task) => sum + task.dur!, 0);
   const byKind = new Map<string, number>();
-  const sorted = onMain.filter((e) => !tasks.includes(e)).sort((a, b) => a.ts - b.ts);
+  const sorted = onMain.filter((e) => !isTask(e)).sort((a, b) => a.ts - b.ts);
   // Top-level events: those not inside an earlier one (events on one thread nest or follow).
   let end = -Infinity;
   for (const event of sorted) {
@@ -246,11 +263,11 @@ function printMainThreadBusy(events: TraceEvent[], steps: number): void {
 function printLongTaskTrace(events: TraceEvent[]): void {
   const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const onMain = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined);
-  const tasks = onMain.filter((e) => e.name === 'RunTask' && e.dur! >= 50_000).sort((a, b) => b.dur! - a.dur!);
+  const tasks = topLevelTasks(onMain).filter((e) => e.dur! >= 50_000).sort((a, b) => b.dur! - a.dur!);
   const profile = main ? traceSamples(events, main.pid, main.tid) : { samples: [], nodes: new Map() };
   console.log(`main-thread tasks over 50 ms in the trace: ${tasks.length}; the 12 longest, with what they ran (ms):`);
   for (const task of tasks.slice(0, 12)) {
-    const inner = onMain.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur! && e.dur! >= 2_000);
+    const inner = onMain.filter((e) => !isTask(e) && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur! && e.dur! >= 2_000);
     const label = (e: TraceEvent) => {
       const data = e.args?.data ?? {};
       const frame = data.functionName ? `${data.functionName}@${String(data.url ?? '').split('/').pop()}:${data.lineNumber ?? ''}` : '';
