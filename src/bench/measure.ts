@@ -147,6 +147,12 @@ export interface BackendResult {
     leak: boolean;
     /** Tensors left once the trainer and the policy are disposed, minus those before the policy. */
     leftAfterDispose: number;
+    /**
+     * Fused path only: its first step against the stock path's (same backend, checkpoint, seed
+     * and config): whether the step's trajectories match, and the largest absolute difference of
+     * its loss, gradient norm, trained entropy and approximate KL (STEP_METRICS).
+     */
+    agreement?: { sameTrajectories: boolean; maxMetricDiff: number };
   };
   seconds: number;
 }
@@ -186,6 +192,18 @@ export function agreementOf(a: Trajectory[], b: Trajectory[]): Agreement {
  * scale, seed and batch (both the Node bench and bench.html measure stock, then fused).
  */
 let stockSample: { key: string; trajectories: Trajectory[] } | null = null;
+/** Likewise the stock path's first training step, for the fused one. */
+let stockFirstStep: { key: string; report: StepReport } | null = null;
+
+/** The first step's figures that the two kernel paths should agree on (they train the same batch). */
+const STEP_METRICS = ['loss/policy', 'grad_norm', 'entropy/trained_mean', 'approx_kl'];
+
+/** Whether two reports of the same step trained the same trajectories, and how far their figures are apart. */
+export function stepAgreement(a: StepReport, b: StepReport): { sameTrajectories: boolean; maxMetricDiff: number } {
+  const texts = (report: StepReport) => JSON.stringify(report.trajectories.map((t) => t.tokens.text));
+  const diffs = STEP_METRICS.map((key) => Math.abs((a.metrics[key] ?? NaN) - (b.metrics[key] ?? NaN)));
+  return { sameTrajectories: texts(a) === texts(b), maxMetricDiff: Math.max(...diffs) };
+}
 
 /** What one column of the table needs: a started backend, a way to make the policy, the plan. */
 export interface MeasureOptions {
@@ -254,7 +272,14 @@ export async function measure(options: MeasureOptions): Promise<BackendResult> {
         : await countKernels(policy, items.length * group, cache.run);
 
     // 4. Training steps: throughput and the tensor count.
-    result.training = await benchTraining(label, policy, scale, seed, plan, group, pretrained);
+    const { training, firstStep } = await benchTraining(label, policy, scale, seed, plan, group, pretrained);
+    result.training = training;
+    const stepKey = JSON.stringify([backend, scale, seed, plan.trainPrompts, group]);
+    if (kernels === 'stock' && firstStep) stockFirstStep = { key: stepKey, report: firstStep };
+    if (kernels === 'fused' && firstStep && stockFirstStep?.key === stepKey) {
+      training.agreement = stepAgreement(stockFirstStep.report, firstStep);
+      stockFirstStep = null;
+    }
   } catch (error) {
     // Report the other backends anyway.
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
@@ -413,7 +438,7 @@ async function benchTraining(
   plan: BackendPlan,
   group: number,
   pretrained: boolean,
-): Promise<NonNullable<BackendResult['training']>> {
+): Promise<{ training: NonNullable<BackendResult['training']>; firstStep: StepReport | undefined }> {
   const steps = plan.steps;
   // A random policy never answers correctly: every group is all-wrong, tao-rl's group filter
   // drops them all and no update would run. Without a checkpoint, train with GRPO (no filter).
@@ -448,7 +473,7 @@ async function benchTraining(
     (n, r) => n + r.metrics['response_length/mean'] * r.trajectories.length,
     0,
   );
-  return {
+  const training: NonNullable<BackendResult['training']> = {
     preset,
     steps,
     promptsPerStep: config.promptsPerStep,
@@ -466,6 +491,7 @@ async function benchTraining(
     leak: tensorsAfterLastStep !== tensorsAfterFirstStep,
     leftAfterDispose: 0,
   };
+  return { training, firstStep: reports[0] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -527,6 +553,10 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
       ['sampled tokens/s in training rollouts', (r) => fixed(r.training!.sampledTokensPerSecond)],
       ['step time, s (rollout + update)', (r) => `${fixed(r.training!.stepSeconds, 2)} (${fixed(r.training!.rolloutSeconds, 2)} + ${fixed(r.training!.updateSeconds, 2)})`],
       ['fused over stock, step time', stepVsStock],
+      [
+        'fused vs stock, step 1: same trajectories / max abs. difference of loss, grad norm, entropy, KL',
+        (r) => (r.training!.agreement ? `${r.training!.agreement.sameTrajectories ? 'yes' : 'no'} / ${r.training!.agreement.maxMetricDiff.toExponential(1)}` : '-'),
+      ],
       ['tensors after step 1 / after last step', (r) => `${r.training!.tensorsAfterFirstStep} / ${r.training!.tensorsAfterLastStep}`],
       ['**tensor leak check**', (r) => `**${r.training!.leak ? 'LEAK' : 'OK'}**`],
       ['tensors left after disposing trainer and policy', (r) => String(r.training!.leftAfterDispose)],

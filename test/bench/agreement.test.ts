@@ -2,7 +2,8 @@
 // entropies only up to a trajectory's first differing token.
 
 import { describe, expect, it } from 'vitest';
-import { agreementOf } from '../../src/bench/measure';
+import { agreementOf, stepAgreement } from '../../src/bench/measure';
+import type { StepReport } from '../../src/core/trainer';
 import type { Trajectory, TrajectoryToken } from '../../src/core/rollout';
 
 const token = (id: number, logprob: number, entropy: number): TrajectoryToken => ({ id, kind: 'policy', logprob, entropy });
@@ -31,5 +32,25 @@ describe('agreementOf', () => {
   it('counts a trajectory that ends earlier as differing', () => {
     const agreement = agreementOf([trajectory([token(3, -0.5, 1)])], [trajectory([token(3, -0.5, 1), token(2, -0.1, 1)])]);
     expect(agreement.differingTrajectories).toBe(1);
+  });
+});
+
+describe('stepAgreement', () => {
+  const report = (texts: string[][], metrics: Record<string, number>) =>
+    ({ trajectories: texts.map((text) => ({ tokens: { text } })), metrics }) as unknown as StepReport;
+  const metrics = { 'loss/policy': 0.125, grad_norm: 2.5, 'entropy/trained_mean': 0.75, approx_kl: 0.001 };
+
+  it('gives the largest gap of loss, gradient norm, entropy and KL for the same trajectories', () => {
+    const a = report([['1', '+', '2']], metrics);
+    const b = report([['1', '+', '2']], { ...metrics, grad_norm: 2.5 + 4e-6, approx_kl: 0.001 - 1e-6 });
+    const agreement = stepAgreement(a, b);
+    expect(agreement.sameTrajectories).toBe(true);
+    expect(agreement.maxMetricDiff).toBeCloseTo(4e-6, 10);
+  });
+
+  it('says so when the trajectories differ, and a missing figure shows as NaN rather than agreement', () => {
+    expect(stepAgreement(report([['1']], metrics), report([['2']], metrics)).sameTrajectories).toBe(false);
+    const { grad_norm: _dropped, ...without } = metrics;
+    expect(stepAgreement(report([['1']], metrics), report([['1']], without)).maxMetricDiff).toBeNaN();
   });
 });
