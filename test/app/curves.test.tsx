@@ -2,7 +2,7 @@
 // The curves panel: one headed chart per metric family, held-out points, and a marked vertical
 // line for every live change of a hyperparameter.
 
-import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Evaluation } from '../../src/core/evaluate';
 import type { StepReport } from '../../src/core/trainer';
@@ -117,6 +117,17 @@ describe('Curves', () => {
     const { container } = await renderCurves();
     expect(screen.getByText('Curves fill in from the first step.')).toBeTruthy();
     expect(container.querySelectorAll('path.recharts-line-curve[d]').length).toBe(0);
+  });
+
+  it('catches up with steps that arrive while a redraw waits: the charts end on the latest step', async () => {
+    const { container } = await renderCurves();
+    const pointsPerPath = () =>
+      [...container.querySelectorAll('path.recharts-line-curve')].map((path) => (path.getAttribute('d')?.match(/[ML]/g) ?? []).length);
+    expect(Math.max(...pointsPerPath())).toBe(6);
+    // Steps 7 and 8 arrive back to back, inside the charts' one-second redraw interval.
+    act(() => useWorkbench.setState((state) => ({ reports: [...state.reports, report(7)] })));
+    act(() => useWorkbench.setState((state) => ({ reports: [...state.reports, report(8)] })));
+    await waitFor(() => expect(pointsPerPath().filter((n) => n === 8)).toHaveLength(Object.keys(report(1).metrics).length), { timeout: 10_000 });
   });
 
   it('draws at most about 500 points per series however long the run', async () => {

@@ -441,23 +441,37 @@ function QueuedChart(props: CurveChartProps) {
   const onScreen = useOnScreen(frame);
   const [shownRows, setShownRows] = useState<CurveRow[] | null>(null);
   const lastDrawn = useRef(-Infinity);
+  // The rows a queued redraw will take: the latest when it runs, so a redraw already queued keeps
+  // its place in the queue when newer rows arrive (steps can come faster than the queue drains).
+  const latestRows = useRef(rows);
+  const pending = useRef<(() => void) | null>(null);
   useEffect(() => {
-    if (!onScreen || shownRows === rows) return;
+    latestRows.current = rows;
+  });
+  useEffect(() => {
+    if (!onScreen) {
+      pending.current?.();
+      return;
+    }
+    if (shownRows === rows || pending.current) return;
     let cancelJob: (() => void) | null = null;
     const timer = setTimeout(
       () => {
         cancelJob = inAFrame(() => {
+          pending.current = null;
           lastDrawn.current = performance.now();
-          setShownRows(rows);
+          setShownRows(latestRows.current);
         }, REDRAW_REST_MS);
       },
       Math.max(0, lastDrawn.current + MIN_REDRAW_MS - performance.now()),
     );
-    return () => {
+    pending.current = () => {
       clearTimeout(timer);
       cancelJob?.();
+      pending.current = null;
     };
   }, [rows, onScreen, shownRows]);
+  useEffect(() => () => pending.current?.(), []);
   return (
     <div ref={frame}>
       {shownRows === null ? (
