@@ -256,7 +256,7 @@ export async function measure(options: MeasureOptions): Promise<BackendResult> {
         cache: ratioCache.run,
         noCache: noCache.run,
         speedup: ratioCache.run.tokensPerSecond / noCache.run.tokensPerSecond,
-        differingTrajectories: countDiffering(ratioCache.trajectories, noCache.trajectories),
+        differingTrajectories: agreementOf(ratioCache.trajectories, noCache.trajectories).differingTrajectories,
       },
     };
     if (kernels === 'fused' && stockSample?.key === sampleKey) {
@@ -337,15 +337,6 @@ async function timeSampling(
   };
   progress(backend, `${label}: ${sampledTokens} tokens in ${seconds.toFixed(2)}s = ${run.tokensPerSecond.toFixed(0)} tokens/s`);
   return { run, trajectories };
-}
-
-function countDiffering(a: Trajectory[], b: Trajectory[]): number {
-  let differing = 0;
-  a.forEach((t, i) => {
-    const other = b[i].tokens;
-    if (t.tokens.length !== other.length || t.tokens.some((token, j) => token.id !== other[j].id)) differing += 1;
-  });
-  return differing;
 }
 
 /** tfjs kernels (and WebGPU dispatches) of one decodeStep at position 1 for `rows` rows. */
