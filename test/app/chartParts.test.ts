@@ -1,7 +1,7 @@
 // The live charts' x extent: the last step rounded up to a round step of about half the span.
 
 import { describe, expect, it } from 'vitest';
-import { liveStepDomain, stepTicks } from '../../src/app/panels/chartParts';
+import { liveStepDomain, stepTicks, yAxisScale } from '../../src/app/panels/chartParts';
 
 describe('liveStepDomain', () => {
   it('rounds the last step up to a round step of about half the span', () => {
@@ -26,5 +26,17 @@ describe('liveStepDomain', () => {
   it('gives a single step a width of one', () => {
     expect(liveStepDomain(1, 1)).toEqual([1, 2]);
     expect(stepTicks(1, 2)).toEqual([1, 2]);
+  });
+});
+
+describe('yAxisScale', () => {
+  it('gives a from-zero axis whose values are all zero the range [0, 1], not -1..1', () => {
+    const rows = [{ step: 1, clip: 0 }, { step: 2, clip: 0 }];
+    expect(yAxisScale(rows, ['clip'], undefined, true)).toEqual({ domain: [0, 1], ticks: [0, 0.2, 0.4, 0.6, 0.8, 1] });
+  });
+
+  it('widens other ranges to round numbers from zero', () => {
+    // 0..0.03 over about 4 ticks: step 0.01 (0.0075 rounds to 0.01), domain [0, 0.03]
+    expect(yAxisScale([{ step: 1, clip: 0.03 }, { step: 2, clip: 0.012 }], ['clip'], undefined, true).domain).toEqual([0, 0.03]);
   });
 });

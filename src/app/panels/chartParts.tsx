@@ -33,6 +33,9 @@ function valueRange(rows: ChartRow[], keys: string[]): [number, number] | null {
 export function yAxisScale(rows: ChartRow[], keys: string[], fixed?: [number, number], fromZero = false): { domain: [number, number]; ticks: number[] } {
   if (fixed) return { domain: fixed, ticks: niceTicks(fixed[0], fixed[1], 4) };
   const range = valueRange(rows, keys) ?? [0, 1];
+  // A quantity that starts at zero and is all zero so far (the clip fraction of on-policy steps)
+  // gets [0, 1] rather than niceDomain's +-1 around it: it cannot go below zero.
+  if (fromZero && range[0] >= 0 && range[1] === 0) return { domain: [0, 1], ticks: niceTicks(0, 1, 4) };
   return niceDomain(fromZero ? Math.min(0, range[0]) : range[0], range[1], 4);
 }
 
