@@ -205,16 +205,26 @@ function hotFunctions(window: { ts: number; dur: number }, profile: ReturnType<t
 /** A task of the thread's event loop; which names appear depends on the trace's categories. */
 const isTask = (e: TraceEvent) => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask';
 
-/** The tasks that are not inside another (the two task names nest when both are recorded). */
-function topLevelTasks(onThread: TraceEvent[]): TraceEvent[] {
-  const tasks: TraceEvent[] = [];
+/**
+ * The events not inside another, in time order (events on one thread nest or follow each other;
+ * of two that start together the longer one is the outer).
+ */
+function outermost(onThread: TraceEvent[]): TraceEvent[] {
+  const outer: TraceEvent[] = [];
   let end = -Infinity;
-  for (const task of onThread.filter(isTask).sort((a, b) => a.ts - b.ts || b.dur! - a.dur!)) {
-    if (task.ts < end) continue;
-    end = task.ts + task.dur!;
-    tasks.push(task);
+  for (const event of [...onThread].sort((a, b) => a.ts - b.ts || b.dur! - a.dur!)) {
+    if (event.ts < end) continue;
+    end = event.ts + event.dur!;
+    outer.push(event);
   }
-  return tasks;
+  return outer;
+}
+
+/** The renderer's main thread in a trace, and its complete events (those with a duration). */
+function mainThread(events: TraceEvent[]): { main: TraceEvent; onMain: TraceEvent[] } | null {
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  if (!main) return null;
+  return { main, onMain: events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined) };
 }
 
 /** What a main-thread task's top-level events are, by kind. */
@@ -240,18 +250,12 @@ const EVENT_KINDS: Record<string, string> = {
  * Busy time is steadier than the count of long tasks, so it is the figure to compare changes by.
  */
 function printMainThreadBusy(events: TraceEvent[], steps: number): void {
-  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
-  if (!main) return;
-  const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined);
-  const tasks = topLevelTasks(onMain);
-  const busy = tasks.reduce((sum, task) => sum + task.dur!, 0);
+  const thread = mainThread(events);
+  if (!thread) return;
+  // The two task names nest when both are recorded: count each task once.
+  const busy = outermost(thread.onMain.filter(isTask)).reduce((sum, task) => sum + task.dur!, 0);
   const byKind = new Map<string, number>();
-  const sorted = onMain.filter((e) => !isTask(e)).sort((a, b) => a.ts - b.ts);
-  // Top-level events: those not inside an earlier one (events on one thread nest or follow).
-  let end = -Infinity;
-  for (const event of sorted) {
-    if (event.ts < end) continue;
-    end = event.ts + event.dur!;
+  for (const event of outermost(thread.onMain.filter((e) => !isTask(e)))) {
     const kind = EVENT_KINDS[event.name] ?? 'other';
     byKind.set(kind, (byKind.get(kind) ?? 0) + event.dur!);
   }
@@ -261,10 +265,11 @@ function printMainThreadBusy(events: TraceEvent[], steps: number): void {
 
 /** What each main-thread task over 50 ms was made of: its largest inner events, by name and duration. */
 function printLongTaskTrace(events: TraceEvent[]): void {
-  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
-  const onMain = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur !== undefined);
-  const tasks = topLevelTasks(onMain).filter((e) => e.dur! >= 50_000).sort((a, b) => b.dur! - a.dur!);
-  const profile = main ? traceSamples(events, main.pid, main.tid) : { samples: [], nodes: new Map() };
+  const thread = mainThread(events);
+  if (!thread) return;
+  const { main, onMain } = thread;
+  const tasks = outermost(onMain.filter(isTask)).filter((e) => e.dur! >= 50_000).sort((a, b) => b.dur! - a.dur!);
+  const profile = traceSamples(events, main.pid, main.tid);
   console.log(`main-thread tasks over 50 ms in the trace: ${tasks.length}; the 12 longest, with what they ran (ms):`);
   for (const task of tasks.slice(0, 12)) {
     const inner = onMain.filter((e) => !isTask(e) && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur! && e.dur! >= 2_000);
@@ -274,9 +279,7 @@ function printLongTaskTrace(events: TraceEvent[]): void {
       const detail = (data.type ?? (frame || data.url) ?? '') as string;
       return detail ? `${e.name}(${String(detail).slice(-40)})` : e.name;
     };
-    const parts = inner
-      .filter((e) => !inner.some((outer) => outer !== e && outer.ts <= e.ts && outer.ts + outer.dur! >= e.ts + e.dur! && outer.dur! > e.dur!))
-      .map((e) => `${label(e)} ${(e.dur! / 1000).toFixed(0)}`);
+    const parts = outermost(inner).map((e) => `${label(e)} ${(e.dur! / 1000).toFixed(0)}`);
     const hot = hotFunctions({ ts: task.ts, dur: task.dur! }, profile);
     const components = hotFunctions({ ts: task.ts, dur: task.dur! }, profile, true);
     console.log(`  ${(task.dur! / 1000).toFixed(0)} ms: ${parts.join(', ') || '(no inner event over 2 ms)'}`);

@@ -91,6 +91,20 @@ function sizesOf(config: ModelConfig): Sizes {
   return { T: config.contextLength, D, H: config.heads, K: D / config.heads, M: D * config.mlpRatio, V: config.vocabSize, N3: 3 * D };
 }
 
+/**
+ * The opening of a kernel whose thread computes CHUNK consecutive outputs of a row of `width`:
+ * returns past the last thread, and sets b (the row), j0 (its first output) and base (the row's
+ * start in a [rows, D] input).
+ */
+function chunkedRowMain(width: number, D: number): string {
+  return `
+fn main(index : i32) {
+  if (index >= uniforms.rows * ${width / CHUNK}) { return; }
+  let b = index / ${width / CHUNK};
+  let j0 = (index - b * ${width / CHUNK}) * ${CHUNK};
+  let base = b * ${D};`;
+}
+
 /** Mean and 1 / sqrt(variance + eps) of row `base` of `source` ([*, D]), as tf.moments and layerNorm compute them. */
 function layerNormStats(source: string, D: number): string {
   return `
@@ -141,12 +155,7 @@ fn softmaxScores(row : i32, first : i32, t : i32, h : i32) -> f32 {
  * (from column j0); `store(c)` writes output j0 + c from acc[c].
  */
 function normedProjection({ D }: Sizes, width: number, store: (c: string) => string): string {
-  return `
-fn main(index : i32) {
-  if (index >= uniforms.rows * ${width / CHUNK}) { return; }
-  let b = index / ${width / CHUNK};
-  let j0 = (index - b * ${width / CHUNK}) * ${CHUNK};
-  let base = b * ${D};${layerNormStats('xIn', D)}
+  return `${chunkedRowMain(width, D)}${layerNormStats('xIn', D)}
   var acc : array<f32, ${CHUNK}>;
   for (var i = 0; i < ${D}; i++) {
     let normed = (xIn[base + i] - mean) * scale * lnGain[i] + lnBias[i];
@@ -342,12 +351,7 @@ fn main(index : i32) {
 }`;
     // LayerNorm over rows of width D for training (rows = N is a uniform).
     case 'lnForward': // xIn [N, D], lnGain, lnBias [D] -> [N, D]; CHUNK outputs per thread
-      return `
-fn main(index : i32) {
-  if (index >= uniforms.rows * ${D / CHUNK}) { return; }
-  let b = index / ${D / CHUNK};
-  let j0 = (index - b * ${D / CHUNK}) * ${CHUNK};
-  let base = b * ${D};${layerNormStats('xIn', D)}
+      return `${chunkedRowMain(D, D)}${layerNormStats('xIn', D)}
   for (var c = 0; c < ${CHUNK}; c++) {
     let j = j0 + c;
     result[base + j] = (xIn[base + j] - mean) * scale * lnGain[j] + lnBias[j];
@@ -363,12 +367,7 @@ fn main(index : i32) {
 }`;
     case 'lnInputGrad': // dOut, xIn [N, D], lnGain [D], stats [N, 2] -> dx [N, D]
       // dx = r (g dy - mean(g dy) - xhat mean(g dy xhat)), xhat = (x - mean) r
-      return `
-fn main(index : i32) {
-  if (index >= uniforms.rows * ${D / CHUNK}) { return; }
-  let b = index / ${D / CHUNK};
-  let j0 = (index - b * ${D / CHUNK}) * ${CHUNK};
-  let base = b * ${D};
+      return `${chunkedRowMain(D, D)}
   let mean = stats[b * 2];
   let scale = stats[b * 2 + 1];
   var sumG = 0.0;
