@@ -89,7 +89,7 @@ export function niceDomain(min: number, max: number, count = 5): { domain: [numb
 }
 
 /** Linear map of [d0, d1] onto [r0, r1]; inputs outside the domain are pinned to its ends. */
-function linearScale([d0, d1]: [number, number], [r0, r1]: [number, number]): (v: number) => number {
+export function linearScale([d0, d1]: [number, number], [r0, r1]: [number, number]): (v: number) => number {
   if (!(d0 < d1)) throw new Error(`domain must be increasing, got [${d0}, ${d1}]`);
   return (v) => r0 + ((Math.min(d1, Math.max(d0, v)) - d0) / (d1 - d0)) * (r1 - r0);
 }

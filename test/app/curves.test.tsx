@@ -72,7 +72,7 @@ afterEach(cleanup);
 /** Render the curves and wait for all six charts: they are drawn one per frame queue job. */
 async function renderCurves() {
   const result = render(<Curves />);
-  await waitFor(() => expect(result.container.querySelectorAll('.recharts-wrapper')).toHaveLength(6), { timeout: 10_000 });
+  await waitFor(() => expect(result.container.querySelectorAll('.live-chart')).toHaveLength(6), { timeout: 10_000 });
   return result;
 }
 
@@ -96,7 +96,7 @@ describe('Curves', () => {
     await renderCurves();
     const curves = screen.getByTestId('curves');
     // One labelled vertical line per chart, in the SVG.
-    expect(curves.querySelectorAll('.recharts-reference-line-line')).toHaveLength(6);
+    expect(curves.querySelectorAll('.curve-mark line')).toHaveLength(6);
     const labels = [...curves.querySelectorAll('svg text')].filter((text) => text.textContent?.includes('0.01 → 0.3'));
     expect(labels.map((text) => text.textContent)).toEqual(Array(6).fill('coef 0.01 → 0.3'));
     // And in words under the charts.
@@ -116,13 +116,13 @@ describe('Curves', () => {
     useWorkbench.setState({ reports: [], evaluations: [], changes: [] });
     const { container } = await renderCurves();
     expect(screen.getByText('Curves fill in from the first step.')).toBeTruthy();
-    expect(container.querySelectorAll('path.recharts-line-curve[d]').length).toBe(0);
+    expect(container.querySelectorAll('path.curve-line[d]').length).toBe(0);
   });
 
   it('catches up with steps that arrive while a redraw waits: the charts end on the latest step', async () => {
     const { container } = await renderCurves();
     const pointsPerPath = () =>
-      [...container.querySelectorAll('path.recharts-line-curve')].map((path) => (path.getAttribute('d')?.match(/[ML]/g) ?? []).length);
+      [...container.querySelectorAll('path.curve-line')].map((path) => (path.getAttribute('d')?.match(/[ML]/g) ?? []).length);
     expect(Math.max(...pointsPerPath())).toBe(6);
     // Steps 7 and 8 arrive back to back, inside the charts' one-second redraw interval.
     act(() => useWorkbench.setState((state) => ({ reports: [...state.reports, report(7)] })));
@@ -134,7 +134,7 @@ describe('Curves', () => {
     useWorkbench.setState({ reports: Array.from({ length: 5000 }, (_, i) => report(i + 1)), evaluations: [], changes: [] });
     await renderCurves();
     // Every metric of report() drawn (tools/failure_environment is absent from it: no path).
-    const paths = [...screen.getByTestId('curves').querySelectorAll('path.recharts-line-curve')].filter((path) => path.getAttribute('d'));
+    const paths = [...screen.getByTestId('curves').querySelectorAll('path.curve-line')].filter((path) => path.getAttribute('d'));
     expect(paths).toHaveLength(Object.keys(report(1).metrics).length);
     for (const path of paths) {
       const points = (path.getAttribute('d')?.match(/[ML]/g) ?? []).length;

@@ -1,24 +1,16 @@
-// Training curves as small multiples, x = step. Live data: no animation, and rows are rebuilt only
-// when a step, an evaluation or a live change arrives. A live change never resets a chart; it
+// Training curves as small multiples, x = step, drawn by LiveChart (recharts' drawing components
+// without its chart store, so that a redraw stays a few milliseconds while training runs). Rows
+// are rebuilt only when a step, an evaluation or a live change arrives. A live change never resets a chart; it
 // marks every chart with a vertical line at the first step that ran with the new value.
 
 import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
-import {
-  CartesianGrid,
-  Line,
-  LineChart,
-  ReferenceLine,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
 import type { Evaluation } from '../../core/evaluate';
 import type { StepReport } from '../../core/trainer';
 import type { SettingChange } from '../../worker/protocol';
 import { inAFrame } from '../frameQueue';
 import { useWorkbench } from '../store';
 import { CHART_HEIGHT, LineLegend, liveStepDomain, percent, stepTicks, twoDecimals, yAxisScale } from './chartParts';
+import { LiveChart, type LiveSeries } from './LiveChart';
 
 /** Most points drawn per series; longer runs are strided (the latest step is always drawn). */
 const MAX_POINTS = 500;
@@ -26,24 +18,10 @@ const MAX_POINTS = 500;
 /** One x position: metric name -> value; null where the step has no such value (a gap). */
 type CurveRow = { step: number } & Record<string, number | null>;
 
-type Axis = 'left' | 'right';
-
-interface SeriesSpec {
-  /** Metric name of the step report, or a held-out key (HELD_OUT). */
-  key: string;
-  /** Legend and tooltip name. */
-  name: string;
-  color: string;
-  axis?: Axis;
-  /** Sparse series (held-out evaluations): dots joined across the steps between them. */
-  sparse?: boolean;
-  dashed?: boolean;
-}
-
 interface ChartSpec {
   id: string;
   title: string;
-  series: SeriesSpec[];
+  series: LiveSeries[];
   format: (value: number) => string;
   domain?: [number, number];
   /** Second y axis (right), for series with `axis: 'right'`. */
@@ -57,7 +35,6 @@ const GREEN = '#009e73';
 const VERMILLION = '#d55e00';
 const PURPLE = '#cc79a7';
 const SKY = '#56b4e9';
-const GREY = '#555555';
 
 const significant = (value: number) => (value === 0 ? '0' : Math.abs(value) < 1e-3 ? value.toExponential(1) : value.toPrecision(2));
 const perSecond = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0));
@@ -238,29 +215,6 @@ interface ChangeMark {
 /** Rows of label text beside the marks, so the labels of nearby marks do not overprint. */
 const LABEL_LANES = 3;
 
-/**
- * The label of a change mark: beside the line, on the left of it in the right part of the chart
- * (so it is not cut off), one of LABEL_LANES rows down.
- */
-function markLabel(text: string, lane: number, leftOfLine: boolean) {
-  return function MarkLabel({ viewBox }: { viewBox?: unknown }) {
-    const box = viewBox as { x?: number; y?: number } | undefined;
-    if (box?.x === undefined || box.y === undefined) return <></>;
-    return (
-      <text
-        className="curve-mark-label"
-        x={box.x + (leftOfLine ? -3 : 3)}
-        y={box.y + 9 + 11 * lane}
-        textAnchor={leftOfLine ? 'end' : 'start'}
-        fontSize={10}
-        fill="#333"
-      >
-        {text}
-      </text>
-    );
-  };
-}
-
 /** One mark per step; changes applied at the same step share it. */
 function changeMarks(changes: SettingChange[]): ChangeMark[] {
   const byStep = new Map<number, string[]>();
@@ -276,7 +230,7 @@ interface CurveChartProps {
   viewedStep: number | null;
 }
 
-/** The same array as last render while its items are the same, so memoized children keep it. */
+/** The same array as last render while its items are the same, so the memoized chart keeps it. */
 function useStableArray<T extends unknown[]>(values: T): T {
   const kept = useRef(values);
   const same = kept.current.length === values.length && kept.current.every((v, i) => v === values[i]);
@@ -284,17 +238,9 @@ function useStableArray<T extends unknown[]>(values: T): T {
   return kept.current;
 }
 
-const TICK_STYLE = { fontSize: 11 };
-const ONE_AXIS_MARGIN = { top: 14, right: 12, bottom: 0, left: 0 };
-const TWO_AXES_MARGIN = { top: 14, right: 4, bottom: 0, left: 0 };
-
 /**
- * Every child of the chart is a memoized element, rebuilt only when what it shows changes. A
- * recharts 3 child re-registers itself in the chart's store each time it renders (an axis, a
- * reference line), and every registration re-runs the chart's selectors, so children that stay
- * the same element are skipped by React, and a new step costs the data and whatever really moved
- * (about 40% less main-thread time per redraw, measured in headless Chromium). The x axis grows
- * in round steps (liveStepDomain) for the same reason.
+ * One chart: its axes (x grows in round steps, y round numbers around the values), the series
+ * that have values, and the change marks with their labels placed; LiveChart draws them.
  */
 const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: CurveChartProps) {
   const headingId = `curve-${spec.id}`;
@@ -302,118 +248,28 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
   const lastStep = Math.max(rows.at(-1)?.step ?? 1, marks.at(-1)?.step ?? -Infinity);
   // Held-out series appear once there is a value to show (greedy accuracy may never be measured).
   const series = useStableArray(spec.series.filter((s) => !s.sparse || rows.some((row) => row[s.key] !== null && row[s.key] !== undefined)));
-  const left = yAxisScale(rows, series.filter((s) => s.axis !== 'right').map((s) => s.key), spec.domain);
-  const right = spec.right ? yAxisScale(rows, series.filter((s) => s.axis === 'right').map((s) => s.key), spec.right.domain, true) : null;
-  const leftDomain = useStableArray(left.domain);
-  const leftTicks = useStableArray(left.ticks);
-  const rightDomain = useStableArray(right?.domain ?? []);
-  const rightTicks = useStableArray(right?.ticks ?? []);
-  const xDomain = useStableArray(liveStepDomain(firstStep, lastStep));
-  const xTicks = useStableArray(stepTicks(xDomain[0], xDomain[1]));
-  // Which side of its line each mark's label goes: it changes only when a mark crosses the middle.
-  const labelSides = useStableArray(marks.map((mark) => Number(mark.step > xDomain[0] + 0.55 * (xDomain[1] - xDomain[0]))));
-
-  const grid = useMemo(() => <CartesianGrid stroke="#e4e4e4" vertical={false} />, []);
-  const xAxis = useMemo(
-    () => <XAxis dataKey="step" type="number" domain={xDomain} ticks={xTicks} interval={0} niceTicks="none" tick={TICK_STYLE} />,
-    [xDomain, xTicks],
-  );
-  const leftAxis = useMemo(
-    () => (
-      <YAxis yAxisId="left" width={44} domain={leftDomain} ticks={leftTicks} interval={0} niceTicks="none" tickFormatter={spec.format} tick={TICK_STYLE} />
-    ),
-    [leftDomain, leftTicks, spec],
-  );
-  const rightAxis = useMemo(
-    () =>
-      spec.right && (
-        <YAxis
-          yAxisId="right"
-          orientation="right"
-          width={40}
-          domain={rightDomain as [number, number]}
-          ticks={rightTicks}
-          interval={0}
-          niceTicks="none"
-          tickFormatter={spec.right.format}
-          tick={TICK_STYLE}
-        />
-      ),
-    [rightDomain, rightTicks, spec],
-  );
-  const tooltip = useMemo(() => {
-    const formatTooltip = (value: unknown, _name: unknown, item: { dataKey?: unknown }) => {
-      if (typeof value !== 'number') return String(value);
-      const shown = spec.series.find((s) => s.key === item.dataKey);
-      return shown?.axis === 'right' && spec.right ? spec.right.format(value) : spec.format(value);
-    };
-    return <Tooltip isAnimationActive={false} labelFormatter={(step) => `step ${step}`} formatter={formatTooltip} />;
-  }, [spec]);
-  const lines = useMemo(
-    () =>
-      series.map((line) => (
-        <Line
-          key={line.key}
-          yAxisId={line.axis ?? 'left'}
-          dataKey={line.key}
-          name={line.name}
-          stroke={line.color}
-          strokeWidth={1.5}
-          strokeDasharray={line.dashed ? '4 3' : undefined}
-          dot={line.sparse ? { r: 3, fill: line.color } : false}
-          connectNulls={line.sparse === true}
-          isAnimationActive={false}
-          type="linear"
-        />
-      )),
-    [series],
-  );
-  const markLines = useMemo(
-    () =>
-      marks.map((mark, i) => (
-        <ReferenceLine
-          key={mark.step}
-          yAxisId="left"
-          x={mark.step}
-          ifOverflow="extendDomain"
-          stroke={GREY}
-          strokeDasharray="3 3"
-          label={markLabel(mark.label, i % LABEL_LANES, labelSides[i] === 1)}
-        />
-      )),
-    [marks, labelSides],
-  );
-  const viewed = useMemo(
-    () => viewedStep !== null && <ReferenceLine yAxisId="left" x={viewedStep} ifOverflow="discard" stroke="#999" strokeWidth={6} strokeOpacity={0.25} />,
-    [viewedStep],
-  );
+  const leftScale = yAxisScale(rows, series.filter((s) => s.axis !== 'right').map((s) => s.key), spec.domain);
+  const rightScale = spec.right ? yAxisScale(rows, series.filter((s) => s.axis === 'right').map((s) => s.key), spec.right.domain, true) : null;
+  const xDomain = liveStepDomain(firstStep, lastStep);
+  const x = { domain: xDomain, ticks: stepTicks(xDomain[0], xDomain[1]) };
+  const left = { ...leftScale, format: spec.format };
+  const right = spec.right && rightScale ? { ...rightScale, format: spec.right.format } : undefined;
+  const placedMarks = marks.map((mark, i) => ({
+    ...mark,
+    lane: i % LABEL_LANES,
+    leftOfLine: mark.step > xDomain[0] + 0.55 * (xDomain[1] - xDomain[0]),
+  }));
   return (
     <figure className="curve" aria-labelledby={headingId}>
       <h3 id={headingId}>{spec.title}</h3>
-      <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={{ width: 360, height: CHART_HEIGHT }}>
-        <LineChart data={rows} margin={spec.right ? TWO_AXES_MARGIN : ONE_AXIS_MARGIN}>
-          {grid}
-          {xAxis}
-          {leftAxis}
-          {rightAxis}
-          {tooltip}
-          {lines}
-          {markLines}
-          {viewed}
-        </LineChart>
-      </ResponsiveContainer>
+      <LiveChart rows={rows} series={series} x={x} left={left} right={right} marks={placedMarks} viewedStep={viewedStep} height={CHART_HEIGHT} />
       <LineLegend items={series} />
     </figure>
   );
 });
 
 /** A chart redraws at most this often while steps stream in (a step can take 0.2 s). */
-const MIN_REDRAW_MS = 1000;
-/**
- * Nothing else starts on the page for this long after a chart takes new rows: its redraw runs on
- * in the next frames (recharts' store notifies from requestAnimationFrame).
- */
-const REDRAW_REST_MS = 50;
+const MIN_REDRAW_MS = 500;
 
 /** Whether an element is on screen (or near it); always true without IntersectionObserver. */
 function useOnScreen(element: RefObject<HTMLElement | null>): boolean {
@@ -428,12 +284,10 @@ function useOnScreen(element: RefObject<HTMLElement | null>): boolean {
 }
 
 /**
- * A chart that takes new rows through the page's frame queue (one job per frame, then a rest),
- * at most once per MIN_REDRAW_MS, and only while on screen; it is first drawn that way too.
- * Drawing six recharts charts at once is one long main-thread task (150-450 ms on a slow machine,
- * more on the first mount); six queued redraws are short ones, one after the other, and the
- * page stays responsive while training streams steps in. A chart scrolled back into view
- * catches up at once.
+ * A chart that takes new rows through the page's frame queue (one job per frame), at most once
+ * per MIN_REDRAW_MS, and only while on screen; it is first drawn that way too. The six redraws
+ * of a step are spread over six frames, so they share no task with each other or with the
+ * inspector's cards. A chart scrolled back into view catches up at once.
  */
 function QueuedChart(props: CurveChartProps) {
   const { rows, ...rest } = props;
@@ -461,7 +315,7 @@ function QueuedChart(props: CurveChartProps) {
           pending.current = null;
           lastDrawn.current = performance.now();
           setShownRows(latestRows.current);
-        }, REDRAW_REST_MS);
+        });
       },
       Math.max(0, lastDrawn.current + MIN_REDRAW_MS - performance.now()),
     );
