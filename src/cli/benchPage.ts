@@ -1,9 +1,10 @@
-// npm run bench:page -- [--backend wasm|webgpu|webgl|cpu] [--steps N] [--profile | --trace]
+// npm run bench:page -- [--backend wasm|webgpu|webgl|cpu] [--steps N] [--token-view] [--profile | --trace]
 // The page's responsiveness while it trains: builds the app, opens it in headless Chromium,
 // presses Start with the default batch, and records every main-thread task over 50 ms (the Long
 // Tasks API) until N steps are done. Prints counts, the worst task, the step times and the main
 // thread's busy time per step by kind of work (from a light trace); --profile adds a JS profile
-// by function and component, --trace what each long task ran.
+// by function and component, --trace what each long task ran. --token-view trains one step first
+// and opens the token view of its first trajectory, which then follows the live step.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -40,6 +41,7 @@ runMain(async () => {
       steps: { type: 'string', default: '8' },
       profile: { type: 'boolean', default: false },
       trace: { type: 'boolean', default: false },
+      'token-view': { type: 'boolean', default: false },
     },
   });
   const steps = Number(values.steps);
@@ -57,6 +59,14 @@ runMain(async () => {
     const status = page.getByRole('status');
     await page.waitForFunction(() => /ready|paused/.test(document.querySelector('[role="status"]')?.textContent ?? ''), null, { timeout: 300_000 });
     const header = (await page.locator('header').first().textContent()) ?? '';
+    const stepCounter = () => page.evaluate(() => Number(document.querySelector('[aria-label="Step"]')?.textContent ?? 0));
+    if (values['token-view']) {
+      await page.getByRole('button', { name: 'Step', exact: true }).click();
+      await page.waitForFunction(() => Number(document.querySelector('[aria-label="Step"]')?.textContent ?? 0) >= 1, null, { timeout: 300_000 });
+      await page.getByRole('article').first().click();
+      await page.getByRole('region', { name: /^Token view/ }).waitFor();
+    }
+    const firstStep = await stepCounter();
     await page.evaluate(() => ((window as unknown as { __longTasks: LongTask[] }).__longTasks = []));
     const cdp = values.profile ? await page.context().newCDPSession(page) : null;
     if (cdp) {
@@ -77,7 +87,7 @@ runMain(async () => {
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.waitForFunction(
       (n) => Number(document.querySelector('[aria-label="Step"]')?.textContent ?? 0) >= n,
-      steps,
+      firstStep + steps,
       { timeout: 1_800_000, polling: 500 },
     );
     const seconds = (Date.now() - started) / 1000;
@@ -150,6 +160,8 @@ interface TraceEvent {
   ph: string;
   ts: number;
   dur?: number;
+  /** Thread (CPU) time; below dur when the thread waited for a core. */
+  tdur?: number;
   pid: number;
   tid: number;
   id?: string;
@@ -282,7 +294,8 @@ function printLongTaskTrace(events: TraceEvent[]): void {
     const parts = outermost(inner).map((e) => `${label(e)} ${(e.dur! / 1000).toFixed(0)}`);
     const hot = hotFunctions({ ts: task.ts, dur: task.dur! }, profile);
     const components = hotFunctions({ ts: task.ts, dur: task.dur! }, profile, true);
-    console.log(`  ${(task.dur! / 1000).toFixed(0)} ms: ${parts.join(', ') || '(no inner event over 2 ms)'}`);
+    const cpu = task.tdur !== undefined ? ` (on a core ${(task.tdur / 1000).toFixed(0)} ms)` : '';
+    console.log(`  ${(task.dur! / 1000).toFixed(0)} ms${cpu}: ${parts.join(', ') || '(no inner event over 2 ms)'}`);
     if (hot) console.log(`      on the stack: ${hot}`);
     if (components) console.log(`      components: ${components}`);
   }
