@@ -77,7 +77,7 @@ describe('LiveChart', () => {
       [251, 14],
       [320, 14],
     ]);
-    const labels = [...container.querySelectorAll('.curve-ticks text')].map((t) => t.textContent);
+    const labels = [...container.querySelectorAll('.chart-ticks text')].map((t) => t.textContent);
     expect(labels).toEqual(['1', '2', '3', '4', '5', '0%', '50%', '100%', '0%', '25%', '50%']);
   });
 
@@ -93,7 +93,7 @@ describe('LiveChart', () => {
 
   it('names the values at the hovered step, nearest to the pointer', () => {
     const { container } = render(<LiveChart {...props()} />);
-    const overlay = container.querySelector('rect')!;
+    const overlay = container.querySelector('rect.chart-hover')!;
     overlay.getBoundingClientRect = () => ({ left: 44, width: 304, top: 14, height: 152, right: 348, bottom: 166, x: 44, y: 14, toJSON: () => ({}) });
     // 60% across the plot is step 3.4: the nearest row is step 3.
     fireEvent.mouseMove(overlay, { clientX: 44 + 0.6 * 304, clientY: 50 });

@@ -199,11 +199,35 @@ describe('TokenView', () => {
     useWorkbench.setState((state) => ({ config: { ...state.config, shape: structuredClone(DEFAULT_SHAPE_CONFIG) } }));
     const { container } = render(<TokenView />);
     expect(screen.getByRole('region', { name: 'Token view (group 1, #1)' })).toBeTruthy();
-    expect(container.querySelector('.recharts-wrapper')).not.toBeNull();
     expect(container.querySelector('svg.recharts-surface')).not.toBeNull();
-    expect(container.querySelectorAll('.recharts-reference-area')).toHaveLength(2); // one call span, one result span
-    expect(container.querySelectorAll('.recharts-bar-rectangle')).toHaveLength(3); // the three post-tool tokens
+    expect(container.querySelectorAll('.token-span')).toHaveLength(2); // one call span, one result span
+    expect(container.querySelectorAll('.token-bonus')).toHaveLength(3); // the three post-tool tokens
     expect(screen.queryByRole('note')).toBeNull();
+  });
+
+  it('places each token in its slot, entropy on a 0 to ln 22 axis, and names the token under the pointer', () => {
+    const { container } = render(<TokenView />);
+    // 720 px wide: the plot spans x 52..668 and y 8..224; 15 tokens, so token t is centred at
+    // 52 + (t + 0.5) * 616 / 15, and entropy H at 224 - H / ln 22 * 216.
+    const dots = [...container.querySelectorAll('svg.recharts-surface circle')].map((c) => [Number(c.getAttribute('cx')), Number(c.getAttribute('cy'))]);
+    expect(dots).toHaveLength(8); // the policy tokens, positions 4-8 and 12-14
+    const answer = dots[5]; // '<answer>' at position 12, H = 1.5
+    expect(answer[0]).toBeCloseTo(52 + (12.5 * 616) / 15, 6);
+    expect(answer[1]).toBeCloseTo(224 - (1.5 / Math.log(22)) * 216, 6);
+    // The call spans positions 4-8: from the left edge of slot 4 to the right edge of slot 8.
+    const call = container.querySelector('.token-span-call path')!;
+    const [left, width] = [Number(call.getAttribute('x')), Number(call.getAttribute('width'))];
+    expect(left).toBeCloseTo(52 + (4 * 616) / 15, 3); // recharts writes a rectangle to 4 decimals
+    expect(left + width).toBeCloseTo(52 + (9 * 616) / 15, 3);
+    // Advantages run from -0.0071 (the bonus at 0.5 nats) to A (1 + 0.01) = 0.714: round steps of 0.2 around them and 0.
+    const right = [...container.querySelectorAll('.chart-ticks text[text-anchor="start"]')].map((t) => t.textContent);
+    expect(right).toEqual(['-0.2', '0', '+0.2', '+0.4', '+0.6', '+0.8']);
+    const overlay = container.querySelector('rect.chart-hover')!;
+    overlay.getBoundingClientRect = () => ({ left: 52, width: 616, top: 8, height: 216, right: 668, bottom: 224, x: 52, y: 8, toJSON: () => ({}) });
+    fireEvent.mouseMove(overlay, { clientX: 52 + (12.4 * 616) / 15 });
+    expect(screen.getByRole('tooltip').textContent).toContain('token <answer> at 12');
+    fireEvent.mouseLeave(overlay);
+    expect(screen.queryByRole('tooltip')).toBeNull();
   });
 
   it('names the hovered token with its kind, entropy, bonus and advantages', () => {

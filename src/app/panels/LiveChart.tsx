@@ -5,9 +5,10 @@
 // main-thread tasks over 50 ms while training. Here the scales are computed once per redraw and
 // the SVG is a few dozen elements, so a redraw is a few milliseconds. Hovering names the values.
 
-import { memo, useEffect, useMemo, useRef, useState, type MouseEvent, type RefObject } from 'react';
+import { memo, useMemo, useRef, useState } from 'react';
 import { Curve, Dot, Surface } from 'recharts';
 import { linearScale } from '../../experiment/svg';
+import { AxesFrame, Cursor, HoverBox, HoverLayer, useWidth } from './chartFrame';
 import type { ChartRow } from './chartParts';
 
 export interface LiveSeries {
@@ -58,26 +59,7 @@ const TOP_MARGIN = 14;
 const BOTTOM_AXIS_HEIGHT = 24;
 /** Width before the chart has been measured (and where ResizeObserver is missing). */
 const INITIAL_WIDTH = 360;
-const TICK_FONT = 11;
-const GRID = '#e4e4e4';
-const AXIS = '#666';
 const MARK = '#555555';
-
-/** The width of an element, followed as it resizes. */
-function useWidth(element: RefObject<HTMLElement | null>): number {
-  const [width, setWidth] = useState(INITIAL_WIDTH);
-  useEffect(() => {
-    const target = element.current;
-    if (!target || typeof ResizeObserver === 'undefined') return;
-    const observer = new ResizeObserver(([entry]) => {
-      const measured = Math.floor(entry.contentRect.width);
-      if (measured > 0) setWidth(measured);
-    });
-    observer.observe(target);
-    return () => observer.disconnect();
-  }, [element]);
-  return width;
-}
 
 /** Index of the row whose step is nearest to `step` (rows sorted by step, at least one). */
 export function nearestRow(rows: ChartRow[], step: number): number {
@@ -97,7 +79,7 @@ const valueAt = (row: ChartRow, key: string): number | null => {
 
 export const LiveChart = memo(function LiveChart({ rows, series, x, left, right, marks, viewedStep, height }: LiveChartProps) {
   const frame = useRef<HTMLDivElement>(null);
-  const width = useWidth(frame);
+  const width = useWidth(frame, INITIAL_WIDTH);
   const [hovered, setHovered] = useState<number | null>(null);
 
   const plot = {
@@ -144,12 +126,8 @@ export const LiveChart = memo(function LiveChart({ rows, series, x, left, right,
   );
 
   const hoveredRow = hovered !== null ? rows[hovered] : undefined;
-  const onMouseMove = (event: MouseEvent<SVGRectElement>) => {
-    if (rows.length === 0) return;
-    const box = event.currentTarget.getBoundingClientRect();
-    const fraction = box.width > 0 ? (event.clientX - box.left) / box.width : 0;
-    setHovered(nearestRow(rows, x.domain[0] + fraction * (x.domain[1] - x.domain[0])));
-  };
+  const onHover = (fraction: number | null) =>
+    setHovered(fraction === null || rows.length === 0 ? null : nearestRow(rows, x.domain[0] + fraction * (x.domain[1] - x.domain[0])));
   const latest = rows.at(-1);
 
   return (
@@ -160,33 +138,13 @@ export const LiveChart = memo(function LiveChart({ rows, series, x, left, right,
         role="img"
         aria-label={latest ? `Latest, step ${latest.step}: ${describe(latest, series, left, right)}` : 'No steps yet'}
       >
-        {/* Grid and axes. */}
-        {left.ticks.map((tick) => (
-          <line key={`grid-${tick}`} className="curve-grid" x1={plot.left} x2={plot.right} y1={leftScale(tick)} y2={leftScale(tick)} stroke={GRID} />
-        ))}
-        <line x1={plot.left} x2={plot.right} y1={plot.bottom} y2={plot.bottom} stroke={AXIS} />
-        <line x1={plot.left} x2={plot.left} y1={plot.top} y2={plot.bottom} stroke={AXIS} />
-        {right && <line x1={plot.right} x2={plot.right} y1={plot.top} y2={plot.bottom} stroke={AXIS} />}
-        <g className="curve-ticks" fontSize={TICK_FONT} fill={AXIS}>
-          {x.ticks.map((tick) => (
-            <g key={`x-${tick}`}>
-              <line x1={xScale(tick)} x2={xScale(tick)} y1={plot.bottom} y2={plot.bottom + 5} stroke={AXIS} />
-              <text x={xScale(tick)} y={plot.bottom + 16} textAnchor="middle">
-                {tick}
-              </text>
-            </g>
-          ))}
-          {left.ticks.map((tick) => (
-            <text key={`left-${tick}`} x={plot.left - 5} y={leftScale(tick)} dy="0.35em" textAnchor="end">
-              {left.format(tick)}
-            </text>
-          ))}
-          {right?.ticks.map((tick) => (
-            <text key={`right-${tick}`} x={plot.right + 5} y={rightScale(tick)} dy="0.35em" textAnchor="start">
-              {right.format(tick)}
-            </text>
-          ))}
-        </g>
+        <AxesFrame
+          plot={plot}
+          grid={left.ticks.map(leftScale)}
+          x={{ ticks: x.ticks, scale: xScale, format: String }}
+          left={{ ...left, scale: leftScale }}
+          right={right && { ...right, scale: rightScale }}
+        />
         {lines}
         {marks.map((mark) => (
           <g key={`mark-${mark.step}`} className="curve-mark">
@@ -217,34 +175,18 @@ export const LiveChart = memo(function LiveChart({ rows, series, x, left, right,
         )}
         {hoveredRow && (
           <g className="curve-cursor" pointerEvents="none">
-            <line x1={xScale(hoveredRow.step)} x2={xScale(hoveredRow.step)} y1={plot.top} y2={plot.bottom} stroke="#ccc" />
+            <Cursor x={xScale(hoveredRow.step)} plot={plot} />
             {series.map((line) => {
               const value = valueAt(hoveredRow, line.key);
               return value !== null && <Dot key={line.key} cx={xScale(hoveredRow.step)} cy={yScaleOf(line)(value)} r={3.5} fill="#fff" stroke={line.color} strokeWidth={2} />;
             })}
           </g>
         )}
-        <rect
-          x={plot.left}
-          y={plot.top}
-          width={plot.right - plot.left}
-          height={plot.bottom - plot.top}
-          fill="transparent"
-          onMouseMove={onMouseMove}
-          onMouseLeave={() => setHovered(null)}
-        />
+        <HoverLayer plot={plot} onHover={onHover} />
       </Surface>
       {hoveredRow && (
-        <div
-          className="curve-tooltip"
-          role="tooltip"
-          style={
-            xScale(hoveredRow.step) > (plot.left + plot.right) / 2
-              ? { right: width - xScale(hoveredRow.step) + 10, top: plot.top }
-              : { left: xScale(hoveredRow.step) + 10, top: plot.top }
-          }
-        >
-          <div className="curve-tooltip-step">step {hoveredRow.step}</div>
+        <HoverBox x={xScale(hoveredRow.step)} plot={plot} width={width}>
+          <div className="chart-hover-title">step {hoveredRow.step}</div>
           {series.map((line) => {
             const value = valueAt(hoveredRow, line.key);
             if (value === null) return null;
@@ -254,7 +196,7 @@ export const LiveChart = memo(function LiveChart({ rows, series, x, left, right,
               </div>
             );
           })}
-        </div>
+        </HoverBox>
       )}
     </div>
   );

@@ -3,29 +3,19 @@
 // previewed on the shown step with the same shapeBatch the trainer uses: the UI computes nothing
 // of its own.
 
-import { memo, useDeferredValue, useEffect, useMemo, type ReactElement } from 'react';
-import {
-  Bar,
-  ComposedChart,
-  Legend,
-  Line,
-  ReferenceArea,
-  ReferenceLine,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-  type DotItemDotProps,
-  type TooltipContentProps,
-} from 'recharts';
+import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
+import { Curve, Rectangle, Surface } from 'recharts';
 import { isBonusEligible } from '../../core/tao/bonus';
 import { shapeBatch } from '../../core/tao/shape';
 import type { ShapeConfig, ShapeResult, ShapingTrajectory, TokenKind } from '../../core/tao/types';
 import type { StepReport } from '../../core/trainer';
 import { SPECIALS } from '../../core/tokenizer';
+import { linearScale, niceDomain } from '../../experiment/svg';
 import type { WorkerStatus } from '../../worker/protocol';
 import { ENTROPY_MAX, entropyColor } from '../entropyColor';
 import { shownReport, useWorkbench } from '../store';
+import { AxesFrame, Cursor, HoverBox, HoverLayer, useWidth, type PlotArea } from './chartFrame';
+import { LineLegend, stepTicks } from './chartParts';
 import { DISCARD_WORDS, formatAdvantage, TokenStyles, TokenText } from './Inspector';
 
 /** One token position of the chart; null where a series has no value (no point is drawn). */
@@ -181,7 +171,7 @@ export function TokenTooltip({ point }: { point: TokenPoint | undefined }): Reac
   if (!point) return null;
   const kindWords = point.kind === 'tool' ? 'tool result (not sampled)' : point.kind === 'prompt' ? 'prompt' : point.postTool ? 'policy, post-tool' : 'policy';
   return (
-    <div style={{ background: '#fff', border: '1px solid #999', padding: '4px 8px', fontSize: 12 }}>
+    <div style={{ fontSize: 12 }}>
       <div>
         token <code style={{ fontWeight: 700 }}>{point.text}</code> at {point.position}
       </div>
@@ -196,63 +186,203 @@ export function TokenTooltip({ point }: { point: TokenPoint | undefined }): Reac
   );
 }
 
-/** Entropy dots in the page's entropy colours. */
-function EntropyDot(props: DotItemDotProps): ReactElement {
-  const { cx, cy, index } = props;
-  const point = props.payload as TokenPoint | undefined;
-  if (cx == null || cy == null || point?.entropy == null || !Number.isFinite(Number(cy))) return <g key={index} />;
-  return <circle key={index} cx={cx} cy={cy} r={3.5} fill={entropyColor(point.entropy)} stroke="#333" strokeWidth={0.5} />;
+const CHART_HEIGHT = 260;
+/** Width before the chart has been measured (and where ResizeObserver is missing). */
+const INITIAL_WIDTH = 720;
+/** Space for tick labels and axis titles, px. */
+const AXIS_WIDTH = 52;
+const TOP_MARGIN = 8;
+const BOTTOM_AXIS_HEIGHT = 36;
+const ENTROPY_DOMAIN: [number, number] = [0, ENTROPY_MAX];
+const ENTROPY_TICKS = [0, 1, 2, 3].filter((tick) => tick <= ENTROPY_MAX);
+const LEGEND_MARKS = {
+  entropy: { key: 'entropy', name: 'entropy', color: '#444', marker: 'dot' as const },
+  bonus: { key: 'bonus', name: 'bonus', color: BONUS_COLOR, marker: 'bar' as const },
+  before: { key: 'before', name: 'A before shaping', color: BEFORE_COLOR, dashed: true },
+  call: { key: 'call', name: 'call', color: CALL_FILL, marker: 'area' as const },
+  result: { key: 'result', name: 'tool result', color: RESULT_FILL, marker: 'area' as const },
+};
+const signed = (value: number) => (value > 0 ? `+${value}` : String(value));
+
+/** The advantage axis: round numbers around every plotted advantage and bonus, and 0. */
+function advantageAxis(points: TokenPoint[]): { domain: [number, number]; ticks: number[] } {
+  let [low, high] = [0, 0];
+  for (const point of points) {
+    for (const value of [point.before, point.after, point.bonus]) {
+      if (value === null) continue;
+      low = Math.min(low, value);
+      high = Math.max(high, value);
+    }
+  }
+  return niceDomain(low, high, 4);
 }
 
-// Props recharts stores by identity are module constants: a fresh object each render would make
-// it re-register the axis or label, which dominates the cost of a slider move.
-const MARGIN = { top: 8, right: 16, bottom: 8, left: 8 };
-const TICK = { fontSize: 10 };
-const CALL_LABEL = { value: 'call', position: 'insideTop', fontSize: 10 } as const;
-const RESULT_LABEL = { value: 'result', position: 'insideTop', fontSize: 10 } as const;
-const X_LABEL = { value: 'token position', position: 'insideBottomRight', offset: -4, fontSize: 11 } as const;
-const ENTROPY_LABEL = { value: 'entropy (nats)', angle: -90, position: 'insideLeft', fontSize: 11 } as const;
-const ADVANTAGE_LABEL = { value: 'advantage', angle: 90, position: 'insideRight', fontSize: 11 } as const;
-const ENTROPY_DOMAIN = [0, Number(ENTROPY_MAX.toFixed(2))];
-const INITIAL_SIZE = { width: 720, height: 260 };
-const LEGEND_STYLE = { fontSize: 11 };
-
-function tooltipContent(props: TooltipContentProps): ReactElement | null {
-  return <TokenTooltip point={props.payload?.[0]?.payload as TokenPoint | undefined} />;
-}
-
+/**
+ * Entropy (left axis, dots in the page's entropy colours), the bonus at each eligible token (bars)
+ * and the advantage before and after shaping (right axis) along the trajectory, with its call and
+ * result spans shaded; hovering names the token. Drawn with recharts' drawing components, not a
+ * ComposedChart, so that following the live step while training costs a few milliseconds a step.
+ */
 const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries }): ReactElement {
-  const n = series.points.length;
-  const xDomain = useMemo(() => [-0.5, Math.max(0.5, n - 0.5)], [n]);
-  return (
-    <ResponsiveContainer width="100%" height={260} initialDimension={INITIAL_SIZE}>
-      <ComposedChart data={series.points} margin={MARGIN}>
+  const frame = useRef<HTMLDivElement>(null);
+  const width = useWidth(frame, INITIAL_WIDTH);
+  const [hovered, setHovered] = useState<number | null>(null);
+  const { points } = series;
+  const n = points.length;
+  const plot: PlotArea = { left: AXIS_WIDTH, right: Math.max(AXIS_WIDTH + 10, width - AXIS_WIDTH), top: TOP_MARGIN, bottom: CHART_HEIGHT - BOTTOM_AXIS_HEIGHT };
+  const x = linearScale([-0.5, Math.max(0.5, n - 0.5)], [plot.left, plot.right]);
+  const entropyY = linearScale(ENTROPY_DOMAIN, [plot.bottom, plot.top]);
+  const advantage = useMemo(() => advantageAxis(points), [points]);
+  const advantageY = linearScale(advantage.domain, [plot.bottom, plot.top]);
+  // One token's slot in px; bars and dots shrink with it on long trajectories.
+  const slot = (plot.right - plot.left) / Math.max(1, n);
+  const barWidth = Math.min(6, 0.8 * slot);
+  const dotRadius = Math.min(3.5, Math.max(1.5, slot / 3));
+
+  const drawn = useMemo(
+    () => (
+      <>
         {series.callSpans.map(([start, end]) => (
-          <ReferenceArea key={`call-${start}`} yAxisId="entropy" x1={start - 0.5} x2={end + 0.5} fill={CALL_FILL} fillOpacity={0.35} label={CALL_LABEL} />
+          <Span key={`call-${start}`} className="token-span token-span-call" x0={x(start - 0.5)} x1={x(end + 0.5)} plot={plot} fill={CALL_FILL} opacity={0.35} label="call" />
         ))}
         {series.resultSpans.map(([start, end]) => (
-          <ReferenceArea key={`result-${start}`} yAxisId="entropy" x1={start - 0.5} x2={end + 0.5} fill={RESULT_FILL} fillOpacity={0.5} label={RESULT_LABEL} />
+          <Span key={`result-${start}`} className="token-span token-span-result" x0={x(start - 0.5)} x1={x(end + 0.5)} plot={plot} fill={RESULT_FILL} opacity={0.5} label="result" />
         ))}
-        <XAxis dataKey="position" type="number" domain={xDomain} allowDecimals={false} tick={TICK} label={X_LABEL} />
-        <YAxis yAxisId="entropy" domain={ENTROPY_DOMAIN} tick={TICK} label={ENTROPY_LABEL} />
-        <YAxis yAxisId="advantage" orientation="right" tick={TICK} label={ADVANTAGE_LABEL} />
-        <ReferenceLine yAxisId="advantage" y={0} stroke="#bbb" />
-        <Bar yAxisId="advantage" dataKey="bonus" name="bonus" fill={BONUS_COLOR} barSize={6} isAnimationActive={false} />
-        <Line yAxisId="entropy" dataKey="entropy" name="entropy" stroke="#444" strokeWidth={1} dot={EntropyDot} connectNulls={false} isAnimationActive={false} />
-        <Line yAxisId="advantage" dataKey="before" name="A before shaping" type="stepAfter" stroke={BEFORE_COLOR} strokeDasharray="4 3" dot={false} connectNulls={false} isAnimationActive={false} />
-        <Line yAxisId="advantage" dataKey="after" name={series.preview ? 'A after shaping (preview)' : 'A after shaping'} type="stepAfter" stroke={AFTER_COLOR} strokeWidth={2} dot={false} connectNulls={false} isAnimationActive={false} />
-        <Tooltip content={tooltipContent} isAnimationActive={false} />
-        <Legend wrapperStyle={LEGEND_STYLE} />
-      </ComposedChart>
-    </ResponsiveContainer>
+        <line x1={plot.left} x2={plot.right} y1={advantageY(0)} y2={advantageY(0)} stroke="#bbb" />
+        {points.map(
+          (point) =>
+            point.bonus !== null && (
+              <Rectangle
+                key={`bonus-${point.position}`}
+                className="token-bonus"
+                x={x(point.position) - barWidth / 2}
+                y={Math.min(advantageY(0), advantageY(point.bonus))}
+                width={barWidth}
+                height={Math.abs(advantageY(point.bonus) - advantageY(0))}
+                fill={BONUS_COLOR}
+              />
+            ),
+        )}
+        <Curve
+          className="token-entropy"
+          type="linear"
+          points={points.map((point) => ({ x: x(point.position), y: point.entropy === null ? null : entropyY(point.entropy) }))}
+          stroke="#444"
+          strokeWidth={1}
+          fill="none"
+        />
+        {points.map(
+          (point) =>
+            point.entropy !== null && (
+              <circle
+                key={`entropy-${point.position}`}
+                cx={x(point.position)}
+                cy={entropyY(point.entropy)}
+                r={dotRadius}
+                fill={entropyColor(point.entropy)}
+                stroke="#333"
+                strokeWidth={0.5}
+              />
+            ),
+        )}
+        <Curve
+          className="token-advantage-before"
+          type="stepAfter"
+          points={points.map((point) => ({ x: x(point.position), y: point.before === null ? null : advantageY(point.before) }))}
+          stroke={BEFORE_COLOR}
+          strokeDasharray="4 3"
+          fill="none"
+        />
+        <Curve
+          className="token-advantage-after"
+          type="stepAfter"
+          points={points.map((point) => ({ x: x(point.position), y: point.after === null ? null : advantageY(point.after) }))}
+          stroke={AFTER_COLOR}
+          strokeWidth={2}
+          fill="none"
+        />
+      </>
+    ),
+    // The scales are functions of the width, the points and the advantage axis, so they are not listed.
+    [series, width, advantage],
+  );
+
+  const hoveredPoint = hovered !== null ? points[hovered] : undefined;
+  const onHover = (fraction: number | null) =>
+    setHovered(fraction === null || n === 0 ? null : Math.min(n - 1, Math.max(0, Math.round(-0.5 + fraction * n))));
+  const policy = points.filter((point) => point.entropy !== null);
+  const meanEntropy = policy.reduce((sum, point) => sum + point.entropy!, 0) / Math.max(1, policy.length);
+  const bonusTokens = points.filter((point) => point.bonus !== null).length;
+
+  return (
+    <div>
+      <div ref={frame} className="live-chart" style={{ height: CHART_HEIGHT }}>
+        <Surface
+          width={width}
+          height={CHART_HEIGHT}
+          role="img"
+          aria-label={`${n} tokens; mean entropy ${meanEntropy.toFixed(2)} nats over ${policy.length} policy tokens; bonus on ${bonusTokens} tokens`}
+        >
+          <AxesFrame
+            plot={plot}
+            x={{ ticks: n > 0 ? stepTicks(0, n - 1) : [], scale: x, format: String }}
+            left={{ ticks: ENTROPY_TICKS, scale: entropyY, format: String }}
+            right={{ ticks: advantage.ticks, scale: advantageY, format: signed }}
+          />
+          <g fontSize={11} fill="#333">
+            <text x={plot.right} y={CHART_HEIGHT - 4} textAnchor="end">
+              token position
+            </text>
+            <text transform={`translate(12 ${(plot.top + plot.bottom) / 2}) rotate(-90)`} textAnchor="middle">
+              entropy (nats)
+            </text>
+            <text transform={`translate(${width - 10} ${(plot.top + plot.bottom) / 2}) rotate(90)`} textAnchor="middle">
+              advantage
+            </text>
+          </g>
+          {drawn}
+          {hoveredPoint && <Cursor x={x(hoveredPoint.position)} plot={plot} />}
+          <HoverLayer plot={plot} onHover={onHover} />
+        </Surface>
+        {hoveredPoint && (
+          <HoverBox x={x(hoveredPoint.position)} plot={plot} width={width}>
+            <TokenTooltip point={hoveredPoint} />
+          </HoverBox>
+        )}
+      </div>
+      <LineLegend
+        items={[
+          LEGEND_MARKS.entropy,
+          LEGEND_MARKS.bonus,
+          LEGEND_MARKS.before,
+          { key: 'after', name: series.preview ? 'A after shaping (preview)' : 'A after shaping', color: AFTER_COLOR },
+          LEGEND_MARKS.call,
+          LEGEND_MARKS.result,
+        ]}
+      />
+    </div>
   );
 });
+
+/** A shaded token span across the plot's height, named at its top. */
+function Span({ className, x0, x1, plot, fill, opacity, label }: { className: string; x0: number; x1: number; plot: PlotArea; fill: string; opacity: number; label: string }) {
+  return (
+    <g className={className}>
+      <Rectangle x={x0} y={plot.top} width={x1 - x0} height={plot.bottom - plot.top} fill={fill} fillOpacity={opacity} />
+      <text x={(x0 + x1) / 2} y={plot.top + 11} textAnchor="middle" fontSize={10} fill="#333">
+        {label}
+      </text>
+    </g>
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 // Panel
 
 export function TokenView(): ReactElement | null {
-  const report = useWorkbench(shownReport);
+  // Deferred: following the live step, the new step's chart is drawn after the page has taken
+  // the step in, not inside the task that received it from the worker.
+  const report = useDeferredValue(useWorkbench(shownReport));
   const index = useWorkbench((state) => state.selectedTrajectory);
   const status = useWorkbench((state) => state.status);
   // Deferred: while the coefficient slider moves, the slider stays responsive and the preview follows.

@@ -60,6 +60,19 @@ export interface LegendItem {
   name: string;
   color: string;
   dashed?: boolean;
+  /** How the series is drawn, when not as a plain line: a line with dots, bars, or a shaded area. */
+  marker?: 'dot' | 'bar' | 'area';
+}
+
+function LegendMark({ item }: { item: LegendItem }) {
+  if (item.marker === 'bar') return <rect x="4" y="0" width="6" height="8" fill={item.color} />;
+  if (item.marker === 'area') return <rect x="0" y="0" width="14" height="8" fill={item.color} fillOpacity={0.5} />;
+  return (
+    <>
+      <line x1="0" y1="4" x2="14" y2="4" stroke={item.color} strokeWidth={item.marker === 'dot' ? 1 : 2} strokeDasharray={item.dashed ? '4 3' : undefined} />
+      {item.marker === 'dot' && <circle cx="7" cy="4" r="3" fill={item.color} />}
+    </>
+  );
 }
 
 /** The series names under a chart. */
@@ -69,7 +82,7 @@ export function LineLegend({ items }: { items: LegendItem[] }) {
       {items.map((item) => (
         <li key={item.key}>
           <svg width="14" height="8" aria-hidden="true">
-            <line x1="0" y1="4" x2="14" y2="4" stroke={item.color} strokeWidth="2" strokeDasharray={item.dashed ? '4 3' : undefined} />
+            <LegendMark item={item} />
           </svg>
           {item.name}
         </li>
