@@ -1,7 +1,8 @@
 // Training curves as small multiples, x = step, drawn by LiveChart (recharts' drawing components
 // without its chart store, so that a redraw stays a few milliseconds while training runs). Rows
-// are rebuilt only when a step, an evaluation or a live change arrives. A live change never resets a chart; it
-// marks every chart with a vertical line at the first step that ran with the new value.
+// are rebuilt only when a step, an evaluation or a live change arrives. A live change never
+// resets a chart; it marks every chart with a vertical line at the first step that ran with the
+// new value.
 
 import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import type { Evaluation } from '../../core/evaluate';

@@ -136,7 +136,7 @@ export const LiveChart = memo(function LiveChart({ rows, series, x, left, right,
         width={width}
         height={height}
         role="img"
-        aria-label={latest ? `Latest, step ${latest.step}: ${describe(latest, series, left, right)}` : 'No steps yet'}
+        aria-label={latest ? `Latest, step ${latest.step}: ${latestInWords(latest, series, left, right)}` : 'No steps yet'}
       >
         <AxesFrame
           plot={plot}
@@ -203,7 +203,7 @@ export const LiveChart = memo(function LiveChart({ rows, series, x, left, right,
 });
 
 /** The latest values in words, for the chart's accessible name. */
-function describe(row: ChartRow, series: LiveSeries[], left: LiveAxis, right: LiveAxis | undefined): string {
+function latestInWords(row: ChartRow, series: LiveSeries[], left: LiveAxis, right: LiveAxis | undefined): string {
   const parts = series.flatMap((line) => {
     const value = valueAt(row, line.key);
     return value === null ? [] : [`${line.name} ${(line.axis === 'right' && right ? right : left).format(value)}`];
