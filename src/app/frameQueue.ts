@@ -1,29 +1,16 @@
 // Page work that would be one long main-thread task if done at once (a step's trajectory cards,
-// the six chart redraws) is queued here and started one job per animation frame, in the order it
-// was asked for. A job may ask for rest after it: a recharts redraw finishes over the next
-// frames (its store notifies its subscribers from requestAnimationFrame), so the next job waits
-// until that is done rather than landing in the same task. One queue for the whole page means
-// that the inspector's cards and the charts never pile up in one frame either.
+// the six chart redraws, the token view following the live step) is queued here and started one
+// job per animation frame, in the order it was asked for. One queue for the whole page means
+// that these never pile up in one frame: each frame lays out and paints one job's changes.
 
-interface Job {
-  run: () => void;
-  restMs: number;
-}
+import { useEffect, useRef, useState } from 'react';
 
-const queue: Job[] = [];
+const queue: (() => void)[] = [];
 let scheduled = false;
-/** Frame time (requestAnimationFrame's clock) before which no job starts. */
-let restUntil = 0;
 
-function onFrame(now: number): void {
+function onFrame(): void {
   scheduled = false;
-  if (now >= restUntil) {
-    const job = queue.shift();
-    if (job) {
-      job.run();
-      restUntil = now + job.restMs;
-    }
-  }
+  queue.shift()?.();
   if (queue.length > 0) schedule();
 }
 
@@ -34,15 +21,35 @@ function schedule(): void {
 }
 
 /**
- * Run `job` in a coming animation frame, after the jobs queued before it, and start nothing
- * else for `restMs` after it. Returns a function that cancels the job if it has not run yet.
+ * Run `job` in a coming animation frame, after the jobs queued before it. Returns a function
+ * that cancels the job if it has not run yet.
  */
-export function inAFrame(job: () => void, restMs = 0): () => void {
-  const entry: Job = { run: job, restMs };
-  queue.push(entry);
+export function inAFrame(job: () => void): () => void {
+  queue.push(job);
   schedule();
   return () => {
-    const at = queue.indexOf(entry);
+    const at = queue.indexOf(job);
     if (at >= 0) queue.splice(at, 1);
   };
+}
+
+/**
+ * `value` as the frame queue lets it through: the first value at once, and each change in a
+ * coming frame, after the jobs queued before it. A change that arrives while one is waiting
+ * keeps the waiting one's place and is what it shows.
+ */
+export function useQueuedValue<T>(value: T): T {
+  const [shown, setShown] = useState(value);
+  const latest = useRef(value);
+  const cancel = useRef<(() => void) | null>(null);
+  useEffect(() => {
+    latest.current = value;
+    if (Object.is(shown, value) || cancel.current) return;
+    cancel.current = inAFrame(() => {
+      cancel.current = null;
+      setShown(latest.current);
+    });
+  }, [value, shown]);
+  useEffect(() => () => cancel.current?.(), []);
+  return shown;
 }

@@ -1,5 +1,5 @@
-// The page's frame queue: one job per animation frame, in order, with a rest after a job that
-// asks for one, and cancellation of a job that has not run.
+// The page's frame queue: one job per animation frame, in order, and cancellation of a job that
+// has not run.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -33,19 +33,6 @@ describe('inAFrame', () => {
     frame(33);
     expect(ran).toEqual(['a', 'b', 'c']);
     expect(frames).toHaveLength(0); // nothing left: no frame asked for
-  });
-
-  it('starts nothing during the rest a job asks for', async () => {
-    const { inAFrame } = await import('../../src/app/frameQueue');
-    const ran: string[] = [];
-    inAFrame(() => ran.push('chart'), 50);
-    inAFrame(() => ran.push('cards'));
-    frame(100); // the chart runs; rest until 150
-    frame(116);
-    frame(133);
-    expect(ran).toEqual(['chart']);
-    frame(150);
-    expect(ran).toEqual(['chart', 'cards']);
   });
 
   it('drops a cancelled job and keeps the others', async () => {

@@ -13,6 +13,7 @@ import { SPECIALS } from '../../core/tokenizer';
 import { linearScale, niceDomain } from '../../experiment/svg';
 import type { WorkerStatus } from '../../worker/protocol';
 import { ENTROPY_MAX, entropyColor } from '../entropyColor';
+import { useQueuedValue } from '../frameQueue';
 import { shownReport, useWorkbench } from '../store';
 import { AxesFrame, Cursor, HoverBox, HoverLayer, useWidth, type PlotArea } from './chartFrame';
 import { LineLegend, stepTicks } from './chartParts';
@@ -380,9 +381,9 @@ function Span({ className, x0, x1, plot, fill, opacity, label }: { className: st
 // Panel
 
 export function TokenView(): ReactElement | null {
-  // Deferred: following the live step, the new step's chart is drawn after the page has taken
-  // the step in, not inside the task that received it from the worker.
-  const report = useDeferredValue(useWorkbench(shownReport));
+  // Through the frame queue: following the live step, the new step's chart is drawn in a frame
+  // of its own, not inside the task that received the step nor in a frame with the step's cards.
+  const report = useQueuedValue(useWorkbench(shownReport));
   const index = useWorkbench((state) => state.selectedTrajectory);
   const status = useWorkbench((state) => state.status);
   // Deferred: while the coefficient slider moves, the slider stays responsive and the preview follows.

@@ -1,0 +1,59 @@
+// @vitest-environment jsdom
+// useQueuedValue: a value that changes is let through by the page's frame queue, one job per
+// animation frame, after the jobs queued before it.
+
+import { act, cleanup, render, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+let frames: FrameRequestCallback[] = [];
+
+function frame(): void {
+  const due = frames;
+  frames = [];
+  act(() => due.forEach((callback) => callback(0)));
+}
+
+beforeEach(() => {
+  frames = [];
+  vi.stubGlobal('requestAnimationFrame', (callback: FrameRequestCallback) => frames.push(callback));
+  vi.resetModules();
+});
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+describe('useQueuedValue', () => {
+  it('shows the first value at once, a change one frame later, after the jobs queued before it', async () => {
+    const { inAFrame, useQueuedValue } = await import('../../src/app/frameQueue');
+    const Shown = ({ value }: { value: string }) => <p>{useQueuedValue(value)}</p>;
+    const { rerender } = render(<Shown value="step 1" />);
+    expect(screen.getByRole('paragraph').textContent).toBe('step 1');
+    const ran: string[] = [];
+    inAFrame(() => ran.push('cards'));
+    rerender(<Shown value="step 2" />);
+    expect(screen.getByRole('paragraph').textContent).toBe('step 1');
+    frame(); // the cards queued first
+    expect(ran).toEqual(['cards']);
+    expect(screen.getByRole('paragraph').textContent).toBe('step 1');
+    frame();
+    expect(screen.getByRole('paragraph').textContent).toBe('step 2');
+  });
+
+  it('keeps its place when the value changes again while waiting, and shows the newest', async () => {
+    const { inAFrame, useQueuedValue } = await import('../../src/app/frameQueue');
+    const Shown = ({ value }: { value: string }) => <p>{useQueuedValue(value)}</p>;
+    const { rerender } = render(<Shown value="step 1" />);
+    rerender(<Shown value="step 2" />);
+    const ran: string[] = [];
+    inAFrame(() => ran.push('cards'));
+    rerender(<Shown value="step 3" />);
+    frame(); // its job was queued before the cards: it runs first, with the newest value
+    expect(screen.getByRole('paragraph').textContent).toBe('step 3');
+    expect(ran).toEqual([]);
+    frame();
+    expect(ran).toEqual(['cards']);
+    expect(frames).toHaveLength(0);
+  });
+});
