@@ -105,6 +105,31 @@ describe('LiveChart', () => {
     expect(screen.queryByRole('tooltip')).toBeNull();
   });
 
+  it('moves its readout with the keyboard when focused, and keeps the arrows from the page', () => {
+    render(<LiveChart {...props()} />);
+    const chart = screen.getByRole('img');
+    expect(chart.getAttribute('tabindex')).toBe('0');
+    const press = (key: string) => fireEvent.keyDown(chart, { key }); // false when the chart took the key
+    expect(press('ArrowLeft')).toBe(false); // from none, ← starts at the latest step
+    expect(screen.getByRole('tooltip').textContent).toBe('step 5series a: 100%');
+    press('ArrowLeft');
+    expect(screen.getByRole('tooltip').textContent).toBe('step 4');
+    press('Home');
+    expect(screen.getByRole('tooltip').textContent).toBe('step 1series a: 0%');
+    press('ArrowLeft'); // stays at the first
+    expect(screen.getByRole('tooltip').textContent).toBe('step 1series a: 0%');
+    press('End');
+    expect(screen.getByRole('tooltip').textContent).toBe('step 5series a: 100%');
+    expect(press('Escape')).toBe(false);
+    expect(screen.queryByRole('tooltip')).toBeNull();
+    expect(press('Escape')).toBe(true); // nothing to clear: Esc is left to the page
+    expect(press('j')).toBe(true);
+    press('ArrowRight'); // from none, → starts at the first step
+    expect(screen.getByRole('tooltip').textContent).toBe('step 1series a: 0%');
+    fireEvent.blur(chart);
+    expect(screen.queryByRole('tooltip')).toBeNull();
+  });
+
   it('has the latest values in its accessible name', () => {
     render(<LiveChart {...props()} />);
     expect(screen.getByRole('img').getAttribute('aria-label')).toBe('Latest, step 5: series a 100%');

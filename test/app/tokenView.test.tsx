@@ -248,6 +248,20 @@ describe('TokenView', () => {
     expect(screen.queryByRole('note')).toBeNull();
   });
 
+  it('steps through the tokens with the keyboard; Esc clears the readout first, then closes', () => {
+    render(<TokenView />);
+    const chart = screen.getByRole('img');
+    fireEvent.keyDown(chart, { key: 'ArrowRight' });
+    expect(screen.getByRole('tooltip').textContent).toContain('token <bos> at 0');
+    fireEvent.keyDown(chart, { key: 'End' });
+    expect(screen.getByRole('tooltip').textContent).toContain('token </answer> at 14');
+    fireEvent.keyDown(chart, { key: 'Escape' });
+    expect(screen.queryByRole('tooltip')).toBeNull();
+    expect(useWorkbench.getState().selectedTrajectory).toBe(0);
+    fireEvent.keyDown(chart, { key: 'Escape' });
+    expect(useWorkbench.getState().selectedTrajectory).toBeNull();
+  });
+
   it('closes on Escape', () => {
     render(<TokenView />);
     fireEvent.keyDown(window, { key: 'Escape' });

@@ -8,7 +8,7 @@
 import { memo, useMemo, useRef, useState } from 'react';
 import { Curve, Dot, Surface } from 'recharts';
 import { linearScale } from '../../experiment/svg';
-import { AxesFrame, Cursor, HoverBox, HoverLayer, useWidth } from './chartFrame';
+import { AxesFrame, Cursor, HoverBox, HoverLayer, keyboardCursor, useWidth } from './chartFrame';
 import type { ChartRow } from './chartParts';
 
 export interface LiveSeries {
@@ -137,6 +137,7 @@ export const LiveChart = memo(function LiveChart({ rows, series, x, left, right,
         height={height}
         role="img"
         aria-label={latest ? `Latest, step ${latest.step}: ${latestInWords(latest, series, left, right)}` : 'No steps yet'}
+        {...keyboardCursor(rows.length, hovered, setHovered)}
       >
         <AxesFrame
           plot={plot}

@@ -15,7 +15,7 @@ import type { WorkerStatus } from '../../worker/protocol';
 import { ENTROPY_MAX, entropyColor } from '../entropyColor';
 import { useQueuedValue } from '../frameQueue';
 import { shownReport, useWorkbench } from '../store';
-import { AxesFrame, Cursor, HoverBox, HoverLayer, useWidth, type PlotArea } from './chartFrame';
+import { AxesFrame, Cursor, HoverBox, HoverLayer, keyboardCursor, useWidth, type PlotArea } from './chartFrame';
 import { LineLegend, stepTicks } from './chartParts';
 import { DISCARD_WORDS, formatAdvantage, TokenStyles, TokenText } from './Inspector';
 
@@ -323,6 +323,7 @@ const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries })
           height={CHART_HEIGHT}
           role="img"
           aria-label={`${n} tokens; mean entropy ${meanEntropy.toFixed(2)} nats over ${policy.length} policy tokens; bonus on ${bonusTokens} tokens`}
+          {...keyboardCursor(n, hovered, setHovered)}
         >
           <AxesFrame
             plot={plot}

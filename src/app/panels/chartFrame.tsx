@@ -3,7 +3,7 @@
 // is, and where to put the hover box. They are drawn with recharts' drawing components and plain
 // SVG, without a recharts chart and its store, so that a redraw costs a few milliseconds.
 
-import { useEffect, useState, type CSSProperties, type MouseEvent, type ReactNode, type RefObject } from 'react';
+import { useEffect, useState, type CSSProperties, type KeyboardEvent, type MouseEvent, type ReactNode, type RefObject } from 'react';
 
 /** The plot's edges in px within the SVG. */
 export interface PlotArea {
@@ -100,11 +100,50 @@ export function HoverLayer({ plot, onHover }: { plot: PlotArea; onHover: (fracti
   );
 }
 
+/**
+ * Keyboard access to a chart's hover readout, for its SVG: focusable; ←/→ move the cursor one
+ * position (from none, ← starts at the last and → at the first), Home/End go to the ends, Esc
+ * clears it, and leaving the chart clears it. The arrows stay with the focused chart rather than
+ * moving between steps.
+ */
+export function keyboardCursor(count: number, at: number | null, move: (index: number | null) => void) {
+  return {
+    tabIndex: 0,
+    onKeyDown: (event: KeyboardEvent<SVGSVGElement>) => {
+      if (count === 0) return;
+      let next: number | null;
+      switch (event.key) {
+        case 'ArrowLeft':
+          next = at === null ? count - 1 : Math.max(0, at - 1);
+          break;
+        case 'ArrowRight':
+          next = at === null ? 0 : Math.min(count - 1, at + 1);
+          break;
+        case 'Home':
+          next = 0;
+          break;
+        case 'End':
+          next = count - 1;
+          break;
+        case 'Escape':
+          if (at === null) return; // then Esc does what it does elsewhere (closes the token view)
+          next = null;
+          break;
+        default:
+          return;
+      }
+      event.preventDefault();
+      move(next);
+    },
+    onBlur: () => move(null),
+  };
+}
+
 /** The hover box beside the cursor at x (px): to its right in the left half, to its left in the right half. */
 export function HoverBox({ x, plot, width, children }: { x: number; plot: PlotArea; width: number; children: ReactNode }) {
   const style: CSSProperties = x > (plot.left + plot.right) / 2 ? { right: width - x + 10, top: plot.top } : { left: x + 10, top: plot.top };
   return (
-    <div className="chart-hover-box" role="tooltip" style={style}>
+    <div className="chart-hover-box" role="tooltip" aria-live="polite" style={style}>
       {children}
     </div>
   );
