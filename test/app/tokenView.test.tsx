@@ -248,6 +248,21 @@ describe('TokenView', () => {
     expect(screen.queryByRole('note')).toBeNull();
   });
 
+  it('draws a diverged step: NaN values are left out, the axes come from the rest', () => {
+    const report = stepReport();
+    const tokens = report.trajectories[0].tokens;
+    tokens.entropy[5] = NaN; // '2' inside the call
+    tokens.advantage[12] = NaN; // '<answer>', post-tool
+    tokens.bonus[12] = NaN;
+    useWorkbench.setState({ reports: [report] });
+    const { container } = render(<TokenView />);
+    expect(container.querySelectorAll('svg.recharts-surface circle')).toHaveLength(7);
+    expect(container.querySelectorAll('.token-bonus')).toHaveLength(2);
+    const right = [...container.querySelectorAll('.chart-ticks text[text-anchor="start"]')].map((t) => t.textContent);
+    expect(right).toEqual(['-0.2', '0', '+0.2', '+0.4', '+0.6', '+0.8']);
+    expect(screen.getByRole('img').getAttribute('aria-label')).toBe('15 tokens; mean entropy 0.93 nats over 7 policy tokens; bonus on 3 tokens');
+  });
+
   it('steps through the tokens with the keyboard; Esc clears the readout first, then closes', () => {
     render(<TokenView />);
     const chart = screen.getByRole('img');

@@ -72,9 +72,10 @@ export function nearestRow(rows: ChartRow[], step: number): number {
   return low > 0 && step - rows[low - 1].step <= rows[low].step - step ? low - 1 : low;
 }
 
+/** A row's value of a series; null where it has none (or none that can be drawn). */
 const valueAt = (row: ChartRow, key: string): number | null => {
   const value = row[key];
-  return value === null || value === undefined ? null : value;
+  return value === null || value === undefined || !Number.isFinite(value) ? null : value;
 };
 
 export const LiveChart = memo(function LiveChart({ rows, series, x, left, right, marks, viewedStep, height }: LiveChartProps) {

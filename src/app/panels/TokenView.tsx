@@ -210,7 +210,7 @@ function advantageAxis(points: TokenPoint[]): { domain: [number, number]; ticks:
   let [low, high] = [0, 0];
   for (const point of points) {
     for (const value of [point.before, point.after, point.bonus]) {
-      if (value === null) continue;
+      if (value === null || !Number.isFinite(value)) continue; // a diverged step's NaN is not plotted
       low = Math.min(low, value);
       high = Math.max(high, value);
     }
@@ -252,7 +252,8 @@ const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries })
         <line x1={plot.left} x2={plot.right} y1={advantageY(0)} y2={advantageY(0)} stroke="#bbb" />
         {points.map(
           (point) =>
-            point.bonus !== null && (
+            point.bonus !== null &&
+            Number.isFinite(point.bonus) && (
               <Rectangle
                 key={`bonus-${point.position}`}
                 className="token-bonus"
@@ -274,7 +275,8 @@ const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries })
         />
         {points.map(
           (point) =>
-            point.entropy !== null && (
+            point.entropy !== null &&
+            Number.isFinite(point.entropy) && (
               <circle
                 key={`entropy-${point.position}`}
                 cx={x(point.position)}
@@ -311,7 +313,7 @@ const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries })
   const hoveredPoint = hovered !== null ? points[hovered] : undefined;
   const onHover = (fraction: number | null) =>
     setHovered(fraction === null || n === 0 ? null : Math.min(n - 1, Math.max(0, Math.round(-0.5 + fraction * n))));
-  const policy = points.filter((point) => point.entropy !== null);
+  const policy = points.filter((point) => point.entropy !== null && Number.isFinite(point.entropy));
   const meanEntropy = policy.reduce((sum, point) => sum + point.entropy!, 0) / Math.max(1, policy.length);
   const bonusTokens = points.filter((point) => point.bonus !== null).length;
 
