@@ -68,6 +68,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
 
     await expect.poll(() => page.getByRole('article').count()).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('curves').locator('svg').count()).toBeGreaterThan(0);
+    // The curves are drawn with data: the reward chart has a line, and its name gives the latest step.
+    const reward = page.getByRole('figure', { name: 'Reward and accuracy' });
+    await expect.poll(() => reward.locator('path.curve-line[d]').count()).toBeGreaterThan(0);
+    await expect.poll(() => reward.getByRole('img').getAttribute('aria-label')).toMatch(/^Latest, step \d+: training reward \(accuracy\) \d+%/);
     await expect.poll(() => page.getByTestId('curves').textContent()).toContain('0.01 → 0.5');
 
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
@@ -88,6 +92,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
     await page.getByRole('button', { name: 'First step' }).click();
     await page.getByRole('heading', { name: 'Rollouts (step 1)' }).waitFor();
     await page.getByRole('article').first().click();
+    const tokenChart = page.getByRole('region', { name: /^Token view/ }).getByRole('img');
+    await expect.poll(() => tokenChart.locator('circle').count()).toBeGreaterThan(0); // an entropy dot per policy token
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'workbench.png'), fullPage: true });
     expect(errors).toEqual([]);
