@@ -204,13 +204,15 @@ const LEGEND_MARKS = {
   result: { key: 'result', name: 'tool result', color: RESULT_FILL, marker: 'area' as const },
 };
 const signed = (value: number) => (value > 0 ? `+${value}` : String(value));
+/** A value the chart draws: present and finite (a diverged step's NaN is left out). */
+const drawable = (value: number | null): value is number => value !== null && Number.isFinite(value);
 
 /** The advantage axis: round numbers around every plotted advantage and bonus, and 0. */
 function advantageAxis(points: TokenPoint[]): { domain: [number, number]; ticks: number[] } {
   let [low, high] = [0, 0];
   for (const point of points) {
     for (const value of [point.before, point.after, point.bonus]) {
-      if (value === null || !Number.isFinite(value)) continue; // a diverged step's NaN is not plotted
+      if (!drawable(value)) continue;
       low = Math.min(low, value);
       high = Math.max(high, value);
     }
@@ -250,20 +252,18 @@ const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries })
           <Span key={`result-${start}`} className="token-span token-span-result" x0={x(start - 0.5)} x1={x(end + 0.5)} plot={plot} fill={RESULT_FILL} opacity={0.5} label="result" />
         ))}
         <line x1={plot.left} x2={plot.right} y1={advantageY(0)} y2={advantageY(0)} stroke="#bbb" />
-        {points.map(
-          (point) =>
-            point.bonus !== null &&
-            Number.isFinite(point.bonus) && (
-              <Rectangle
-                key={`bonus-${point.position}`}
-                className="token-bonus"
-                x={x(point.position) - barWidth / 2}
-                y={Math.min(advantageY(0), advantageY(point.bonus))}
-                width={barWidth}
-                height={Math.abs(advantageY(point.bonus) - advantageY(0))}
-                fill={BONUS_COLOR}
-              />
-            ),
+        {points.map(({ position, bonus }) =>
+          drawable(bonus) ? (
+            <Rectangle
+              key={`bonus-${position}`}
+              className="token-bonus"
+              x={x(position) - barWidth / 2}
+              y={Math.min(advantageY(0), advantageY(bonus))}
+              width={barWidth}
+              height={Math.abs(advantageY(bonus) - advantageY(0))}
+              fill={BONUS_COLOR}
+            />
+          ) : null,
         )}
         <Curve
           className="token-entropy"
@@ -273,20 +273,10 @@ const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries })
           strokeWidth={1}
           fill="none"
         />
-        {points.map(
-          (point) =>
-            point.entropy !== null &&
-            Number.isFinite(point.entropy) && (
-              <circle
-                key={`entropy-${point.position}`}
-                cx={x(point.position)}
-                cy={entropyY(point.entropy)}
-                r={dotRadius}
-                fill={entropyColor(point.entropy)}
-                stroke="#333"
-                strokeWidth={0.5}
-              />
-            ),
+        {points.map(({ position, entropy }) =>
+          drawable(entropy) ? (
+            <circle key={`entropy-${position}`} cx={x(position)} cy={entropyY(entropy)} r={dotRadius} fill={entropyColor(entropy)} stroke="#333" strokeWidth={0.5} />
+          ) : null,
         )}
         <Curve
           className="token-advantage-before"
@@ -313,7 +303,7 @@ const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries })
   const hoveredPoint = hovered !== null ? points[hovered] : undefined;
   const onHover = (fraction: number | null) =>
     setHovered(fraction === null || n === 0 ? null : Math.min(n - 1, Math.max(0, Math.round(-0.5 + fraction * n))));
-  const policy = points.filter((point) => point.entropy !== null && Number.isFinite(point.entropy));
+  const policy = points.filter((point) => drawable(point.entropy));
   const meanEntropy = policy.reduce((sum, point) => sum + point.entropy!, 0) / Math.max(1, policy.length);
   const bonusTokens = points.filter((point) => point.bonus !== null).length;
 
