@@ -25,10 +25,11 @@ function schedule(): void {
  * that cancels the job if it has not run yet.
  */
 export function inAFrame(job: () => void): () => void {
-  queue.push(job);
+  const entry = () => job(); // its own identity, so a cancel removes this request only
+  queue.push(entry);
   schedule();
   return () => {
-    const at = queue.indexOf(job);
+    const at = queue.indexOf(entry);
     if (at >= 0) queue.splice(at, 1);
   };
 }

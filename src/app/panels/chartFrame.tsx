@@ -13,8 +13,8 @@ export interface PlotArea {
   bottom: number;
 }
 
-export const AXIS_COLOR = '#666';
-export const GRID_COLOR = '#e4e4e4';
+const AXIS_COLOR = '#666';
+const GRID_COLOR = '#e4e4e4';
 const TICK_FONT = 11;
 
 /** The width of an element, followed as it resizes; `initial` until measured (and without ResizeObserver). */
@@ -113,8 +113,8 @@ export function keyboardCursor(count: number, at: number | null, move: (index: n
       if (count === 0) return;
       let next: number | null;
       switch (event.key) {
-        case 'ArrowLeft':
-          next = at === null ? count - 1 : Math.max(0, at - 1);
+        case 'ArrowLeft': // (a position past the end, after the data shrank, counts as the last)
+          next = at === null ? count - 1 : Math.max(0, Math.min(count - 1, at) - 1);
           break;
         case 'ArrowRight':
           next = at === null ? 0 : Math.min(count - 1, at + 1);
