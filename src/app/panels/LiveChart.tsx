@@ -3,7 +3,8 @@
 // per chart, and each redraw re-runs every selector and re-renders every axis, grid and tooltip
 // component: 12-20 ms per chart on an idle core and 50-130 ms on a busy one, the page's last
 // main-thread tasks over 50 ms while training. Here the scales are computed once per redraw and
-// the SVG is a few dozen elements, so a redraw is a few milliseconds. Hovering names the values.
+// the SVG is a few dozen elements, so a redraw is a few milliseconds. Hovering (or the arrow
+// keys, on a focused chart) names the values at a step.
 
 import { memo, useMemo, useRef, useState } from 'react';
 import { Curve, Dot, Surface } from 'recharts';
