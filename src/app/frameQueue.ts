@@ -37,20 +37,40 @@ export function inAFrame(job: () => void): () => void {
 /**
  * `value` as the frame queue lets it through: the first value at once, and each change in a
  * coming frame, after the jobs queued before it. A change that arrives while one is waiting
- * keeps the waiting one's place and is what it shows.
+ * keeps the waiting one's place and is what it shows. With `minIntervalMs`, changes are taken at
+ * most that often; while `paused` (e.g. off screen) none is taken, and the newest is taken on
+ * resuming.
  */
-export function useQueuedValue<T>(value: T): T {
+export function useQueuedValue<T>(value: T, { minIntervalMs = 0, paused = false } = {}): T {
   const [shown, setShown] = useState(value);
   const latest = useRef(value);
+  const lastShown = useRef(-Infinity);
   const cancel = useRef<(() => void) | null>(null);
   useEffect(() => {
     latest.current = value;
+    if (paused) {
+      cancel.current?.();
+      return;
+    }
     if (Object.is(shown, value) || cancel.current) return;
-    cancel.current = inAFrame(() => {
+    const take = () => {
       cancel.current = null;
+      lastShown.current = performance.now();
       setShown(latest.current);
-    });
-  }, [value, shown]);
+    };
+    const wait = lastShown.current + minIntervalMs - performance.now();
+    if (wait <= 0) {
+      cancel.current = inAFrame(take);
+      return;
+    }
+    let cancelJob: (() => void) | null = null;
+    const timer = setTimeout(() => (cancelJob = inAFrame(take)), wait);
+    cancel.current = () => {
+      clearTimeout(timer);
+      cancelJob?.();
+      cancel.current = null;
+    };
+  }, [value, shown, paused, minIntervalMs]);
   useEffect(() => () => cancel.current?.(), []);
   return shown;
 }

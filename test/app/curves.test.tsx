@@ -69,7 +69,7 @@ beforeEach(() => {
 
 afterEach(cleanup);
 
-/** Render the curves and wait for all six charts: they are drawn one per frame queue job. */
+/** Render the curves and wait for all six charts. */
 async function renderCurves() {
   const result = render(<Curves />);
   await waitFor(() => expect(result.container.querySelectorAll('.live-chart')).toHaveLength(6), { timeout: 10_000 });

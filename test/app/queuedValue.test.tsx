@@ -56,4 +56,35 @@ describe('useQueuedValue', () => {
     expect(ran).toEqual(['cards']);
     expect(frames).toHaveLength(0);
   });
+
+  it('takes changes at most once per interval, and none while paused, then the newest on resuming', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }); // rAF stays the test's own
+    try {
+      const { useQueuedValue } = await import('../../src/app/frameQueue');
+      const Shown = ({ value, paused }: { value: string; paused: boolean }) => <p>{useQueuedValue(value, { minIntervalMs: 500, paused })}</p>;
+      const { rerender } = render(<Shown value="step 1" paused={false} />);
+      rerender(<Shown value="step 2" paused={false} />);
+      frame(); // the first change: nothing shown for 500 ms before it, so at the next frame
+      expect(screen.getByRole('paragraph').textContent).toBe('step 2');
+      act(() => vi.advanceTimersByTime(100));
+      rerender(<Shown value="step 3" paused={false} />);
+      frame();
+      expect(screen.getByRole('paragraph').textContent).toBe('step 2'); // waits until 500 ms after step 2
+      act(() => vi.advanceTimersByTime(399));
+      expect(frames).toHaveLength(0);
+      act(() => vi.advanceTimersByTime(1));
+      frame();
+      expect(screen.getByRole('paragraph').textContent).toBe('step 3');
+      act(() => vi.advanceTimersByTime(2000));
+      rerender(<Shown value="step 4" paused={true} />);
+      rerender(<Shown value="step 5" paused={true} />);
+      frame();
+      expect(screen.getByRole('paragraph').textContent).toBe('step 3');
+      rerender(<Shown value="step 5" paused={false} />);
+      frame();
+      expect(screen.getByRole('paragraph').textContent).toBe('step 5');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

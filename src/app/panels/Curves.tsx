@@ -8,7 +8,7 @@ import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type RefO
 import type { Evaluation } from '../../core/evaluate';
 import type { StepReport } from '../../core/trainer';
 import type { SettingChange } from '../../worker/protocol';
-import { inAFrame } from '../frameQueue';
+import { useQueuedValue } from '../frameQueue';
 import { useWorkbench } from '../store';
 import { CHART_HEIGHT, LineLegend, liveStepDomain, percent, stepTicks, twoDecimals, yAxisScale } from './chartParts';
 import { LiveChart, type LiveSeries } from './LiveChart';
@@ -286,57 +286,17 @@ function useOnScreen(element: RefObject<HTMLElement | null>): boolean {
 
 /**
  * A chart that takes new rows through the page's frame queue (one job per frame), at most once
- * per MIN_REDRAW_MS, and only while on screen; it is first drawn that way too. The six redraws
- * of a step are spread over six frames, so they share no task with each other or with the
- * inspector's cards. A chart scrolled back into view catches up at once.
+ * per MIN_REDRAW_MS, and only while on screen. The six redraws of a step are spread over six
+ * frames, so they share no task with each other or with the inspector's cards. A chart scrolled
+ * back into view catches up at once.
  */
-function QueuedChart(props: CurveChartProps) {
-  const { rows, ...rest } = props;
+function QueuedChart({ rows, ...rest }: CurveChartProps) {
   const frame = useRef<HTMLDivElement>(null);
   const onScreen = useOnScreen(frame);
-  const [shownRows, setShownRows] = useState<CurveRow[] | null>(null);
-  const lastDrawn = useRef(-Infinity);
-  // The rows a queued redraw will take: the latest when it runs, so a redraw already queued keeps
-  // its place in the queue when newer rows arrive (steps can come faster than the queue drains).
-  const latestRows = useRef(rows);
-  const pending = useRef<(() => void) | null>(null);
-  useEffect(() => {
-    latestRows.current = rows;
-  });
-  useEffect(() => {
-    if (!onScreen) {
-      pending.current?.();
-      return;
-    }
-    if (shownRows === rows || pending.current) return;
-    let cancelJob: (() => void) | null = null;
-    const timer = setTimeout(
-      () => {
-        cancelJob = inAFrame(() => {
-          pending.current = null;
-          lastDrawn.current = performance.now();
-          setShownRows(latestRows.current);
-        });
-      },
-      Math.max(0, lastDrawn.current + MIN_REDRAW_MS - performance.now()),
-    );
-    pending.current = () => {
-      clearTimeout(timer);
-      cancelJob?.();
-      pending.current = null;
-    };
-  }, [rows, onScreen, shownRows]);
-  useEffect(() => () => pending.current?.(), []);
+  const shownRows = useQueuedValue(rows, { minIntervalMs: MIN_REDRAW_MS, paused: !onScreen });
   return (
     <div ref={frame}>
-      {shownRows === null ? (
-        <figure className="curve" aria-labelledby={`curve-${props.spec.id}`}>
-          <h3 id={`curve-${props.spec.id}`}>{props.spec.title}</h3>
-          <div style={{ height: CHART_HEIGHT }} />
-        </figure>
-      ) : (
-        <CurveChart rows={shownRows} {...rest} />
-      )}
+      <CurveChart rows={shownRows} {...rest} />
     </div>
   );
 }
