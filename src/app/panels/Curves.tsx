@@ -4,11 +4,12 @@
 // resets a chart; it marks every chart with a vertical line at the first step that ran with the
 // new value.
 
-import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { memo, useDeferredValue, useMemo, useRef } from 'react';
 import type { Evaluation } from '../../core/evaluate';
 import type { StepReport } from '../../core/trainer';
 import type { SettingChange } from '../../worker/protocol';
 import { useQueuedValue } from '../frameQueue';
+import { useNear } from '../useNear';
 import { useWorkbench } from '../store';
 import { CHART_HEIGHT, LineLegend, liveStepDomain, percent, stepTicks, twoDecimals, yAxisScale } from './chartParts';
 import { LiveChart, type LiveSeries } from './LiveChart';
@@ -272,17 +273,8 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
 /** A chart redraws at most this often while steps stream in (a step can take 0.2 s). */
 const MIN_REDRAW_MS = 500;
 
-/** Whether an element is on screen (or near it); always true without IntersectionObserver. */
-function useOnScreen(element: RefObject<HTMLElement | null>): boolean {
-  const [onScreen, setOnScreen] = useState(typeof IntersectionObserver === 'undefined');
-  useEffect(() => {
-    if (typeof IntersectionObserver === 'undefined' || !element.current) return;
-    const observer = new IntersectionObserver((entries) => setOnScreen(entries.some((entry) => entry.isIntersecting)), { rootMargin: '200px 0px' });
-    observer.observe(element.current);
-    return () => observer.disconnect();
-  }, [element]);
-  return onScreen;
-}
+/** How far off screen (px) a chart still counts as on screen. */
+const ON_SCREEN_MARGIN_PX = 200;
 
 /**
  * A chart that takes new rows through the page's frame queue (one job per frame), at most once
@@ -292,7 +284,7 @@ function useOnScreen(element: RefObject<HTMLElement | null>): boolean {
  */
 function QueuedChart({ rows, ...rest }: CurveChartProps) {
   const frame = useRef<HTMLDivElement>(null);
-  const onScreen = useOnScreen(frame);
+  const onScreen = useNear(frame, ON_SCREEN_MARGIN_PX);
   const shownRows = useQueuedValue(rows, { minIntervalMs: MIN_REDRAW_MS, paused: !onScreen });
   return (
     <div ref={frame}>

@@ -9,6 +9,7 @@ import type { StepReport, TrajectoryReport } from '../../core/trainer';
 import { EntropyLegend, entropyStep, entropyStepCss, TOOL_RESULT_STYLE } from '../entropyColor';
 import { shownReport, useWorkbench } from '../store';
 import { inAFrame } from '../frameQueue';
+import { useNear } from '../useNear';
 
 /** The dual filter's reasons in words (ALGORITHM.md section 2). */
 export const DISCARD_WORDS: Record<DiscardReason, string> = {
@@ -316,24 +317,6 @@ const RENDER_AHEAD_PX = 600;
 /** Approximate height of a group not rendered yet, so the scroll range stays about right. */
 const CARD_HEIGHT_PX = 84;
 
-/**
- * Whether an element is within RENDER_AHEAD_PX of the visible part of `root`. Without
- * IntersectionObserver (jsdom), everything counts as near.
- */
-function useNear(element: RefObject<HTMLElement | null>, root: RefObject<HTMLElement | null>): boolean {
-  const [near, setNear] = useState(typeof IntersectionObserver === 'undefined');
-  useEffect(() => {
-    if (typeof IntersectionObserver === 'undefined' || !element.current) return;
-    const observer = new IntersectionObserver((entries) => setNear(entries.some((entry) => entry.isIntersecting)), {
-      root: root.current,
-      rootMargin: `${RENDER_AHEAD_PX}px 0px`,
-    });
-    observer.observe(element.current);
-    return () => observer.disconnect();
-  }, [element, root]);
-  return near;
-}
-
 interface GroupSlotProps {
   view: GroupView;
   report: StepReport;
@@ -350,7 +333,7 @@ interface GroupSlotProps {
  */
 function GroupSlot({ view, report, selected, onSelect, scroller }: GroupSlotProps) {
   const slot = useRef<HTMLDivElement>(null);
-  const near = useNear(slot, scroller);
+  const near = useNear(slot, RENDER_AHEAD_PX, scroller);
   const holdsSelection = selected !== null && view.indices.includes(selected);
   const [renderedFor, setRenderedFor] = useState<StepReport | null>(null);
   const previous = useRef<ReactElement | null>(null);
