@@ -42,7 +42,7 @@ runMain(async () => {
   const trainSeconds = (performance.now() - started) / 1000;
   const items = evaluationSet(getTask(values.task!)).slice(0, 256);
   const evaluation = await evaluatePolicy(policy, items, {
-    samples: 8, temperature: 1, greedy: true, seed, tool: 'calculator', maxToolCalls: 5, flakyProbability: 0,
+    samples: 8, temperature: 1, greedy: true, seed, tool: 'calculator', maxToolCalls: 5, flakyProbability: 0, coldCalls: getTask(values.task!).coldCalls,
   });
   console.log(
     `held-out (${items.length} prompts x 8 samples): sampled accuracy ${formatNumber(evaluation.sampledAccuracy)}, greedy ${formatNumber(evaluation.greedyAccuracy)}, ` +

@@ -76,7 +76,7 @@ export interface Config {
   evalSamples: number;
 }
 
-export const PRESET_NAMES = ['grpo', 'dapo', 'entropy-adv', 'aepo', 'tao-filter', 'tao-bonus', 'tao-rl'] as const;
+export const PRESET_NAMES = ['grpo', 'grpo-2x', 'dapo', 'entropy-adv', 'aepo', 'tool-fail-filter', 'tao-filter', 'tao-bonus', 'tao-rl'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 /** Everything but the shaping, which each preset sets in full. */
@@ -111,10 +111,19 @@ const NO_FILTER = { groupFilter: false, toolFailFilter: false };
 const BONUS_OFF = { ...DEFAULT_SHAPE_CONFIG.bonus, mode: 'off' as const };
 
 /** ALGORITHM.md section 6. */
-export const PRESETS: Record<PresetName, { label: string; source: string; fill?: Config['fill']; shape: ShapeConfig }> = {
+export const PRESETS: Record<
+  PresetName,
+  { label: string; source: string; fill?: Config['fill']; promptsPerStep?: number; shape: ShapeConfig }
+> = {
   grpo: {
     label: 'GRPO',
     source: 'Shao et al. 2024: group-relative advantages, nothing filtered or shaped',
+    shape: { ...DEFAULT_SHAPE_CONFIG, ...NO_FILTER, bonus: BONUS_OFF },
+  },
+  'grpo-2x': {
+    label: 'GRPO, 2x prompts',
+    source: 'compute-matched control: GRPO generating as many trajectories per step as the over-sampled (x2) presets, all trained on',
+    promptsPerStep: BASE.promptsPerStep * BASE.overSample,
     shape: { ...DEFAULT_SHAPE_CONFIG, ...NO_FILTER, bonus: BONUS_OFF },
   },
   dapo: {
@@ -132,6 +141,11 @@ export const PRESETS: Record<PresetName, { label: string; source: string; fill?:
     label: 'AEPO-style',
     source: 'AEPO: entropy-normalised multiplicative bonus on every token',
     shape: { ...DEFAULT_SHAPE_CONFIG, ...NO_FILTER, bonus: { ...DEFAULT_SHAPE_CONFIG.bonus, scope: 'all' } },
+  },
+  'tool-fail-filter': {
+    label: 'Tool-fail filter only',
+    source: 'TAO-RL: the all-tools-failed filter alone (no group filter, hence no over-sampling), no bonus',
+    shape: { ...DEFAULT_SHAPE_CONFIG, groupFilter: false, bonus: BONUS_OFF },
   },
   'tao-filter': {
     label: 'TAO-RL filter only',
@@ -154,8 +168,8 @@ export const DEFAULT_PRESET: PresetName = 'tao-rl';
 
 /** The full config of a preset with every other field at its default. */
 export function presetConfig(preset: PresetName): Config {
-  const { fill, shape } = PRESETS[preset];
-  return { ...BASE, preset, fill: fill ?? BASE.fill, shape: structuredClone(shape) };
+  const { fill, promptsPerStep, shape } = PRESETS[preset];
+  return { ...BASE, preset, fill: fill ?? BASE.fill, promptsPerStep: promptsPerStep ?? BASE.promptsPerStep, shape: structuredClone(shape) };
 }
 
 export class ConfigError extends Error {

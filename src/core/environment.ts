@@ -28,13 +28,16 @@ export class ToolEnvironment {
     /** Probability that a call times out whatever its expression; in [0, 1]. */
     public flakyProbability: number,
     private readonly rng: Rng,
+    /** Calls at the start of every trajectory that time out whatever they say (a cold tool; the task decides). */
+    private readonly coldCalls = 0,
   ) {
     this.tool = getTool(toolName);
   }
 
-  call(expression: string): ToolCallRecord {
+  /** Run the trajectory's call number `callIndex` (0 for its first call). */
+  call(expression: string, callIndex = 0): ToolCallRecord {
     // Drawn for every call, so the timeout pattern does not depend on what the policy wrote.
-    const timedOut = this.rng.next() < this.flakyProbability;
+    const timedOut = this.rng.next() < this.flakyProbability || callIndex < this.coldCalls;
     if (timedOut) {
       return { expression, ok: false, error: 'timeout', message: 'the tool timed out', cause: 'environment' };
     }

@@ -40,13 +40,15 @@ export interface EvaluationOptions {
   tool: string;
   maxToolCalls: number;
   flakyProbability: number;
+  /** Calls at the start of every trajectory that time out (the task's cold tool); default 0. */
+  coldCalls?: number;
   /** Trajectories decoded together, to bound memory. */
   rowsPerBatch?: number;
 }
 
 export async function evaluatePolicy(policy: Policy, items: TaskItem[], options: EvaluationOptions): Promise<Evaluation> {
   const rng = new Rng(options.seed).fork('evaluation');
-  const environment = new ToolEnvironment(options.tool, options.flakyProbability, rng.fork('environment'));
+  const environment = new ToolEnvironment(options.tool, options.flakyProbability, rng.fork('environment'), options.coldCalls);
   const promptsPerBatch = Math.max(1, Math.floor((options.rowsPerBatch ?? 512) / options.samples));
   const sampled: Trajectory[] = [];
   const greedy: Trajectory[] = [];
@@ -96,7 +98,8 @@ export function evaluateHeldOut(
   config: Pick<Config, 'task' | 'evalPrompts' | 'evalSamples' | 'seed' | 'tool' | 'maxToolCalls' | 'flakyProbability'>,
   greedy: boolean,
 ): Promise<Evaluation> {
-  const items = evaluationSet(getTask(config.task)).slice(0, config.evalPrompts);
+  const task = getTask(config.task);
+  const items = evaluationSet(task).slice(0, config.evalPrompts);
   return evaluatePolicy(policy, items, {
     samples: config.evalSamples,
     temperature: 1,
@@ -105,5 +108,6 @@ export function evaluateHeldOut(
     tool: config.tool,
     maxToolCalls: config.maxToolCalls,
     flakyProbability: config.flakyProbability,
+    coldCalls: task.coldCalls,
   });
 }

@@ -245,7 +245,7 @@ function closeCall(row: RowState, closeIndex: number, environment: ToolEnvironme
   if (!inner.every(isCharacter)) {
     return malformedCall(expression, 'a special token appeared inside the call');
   }
-  return environment.call(expression);
+  return environment.call(expression, row.toolCalls.length);
 }
 
 /** A call the trajectory ended inside: a failed call with no result appended. */

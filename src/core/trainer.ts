@@ -82,7 +82,7 @@ export class Trainer {
     this.optimizer = new Adam({ ...ADAM_DEFAULTS, learningRate: config.learningRate, gradClip: config.gradClip });
     // Always kept (a copy of the starting weights), so the KL penalty can be turned on mid-run.
     this.reference = clonePolicy(policy);
-    this.environment = new ToolEnvironment(config.tool, config.flakyProbability, new Rng(config.seed).fork('environment'));
+    this.environment = new ToolEnvironment(config.tool, config.flakyProbability, new Rng(config.seed).fork('environment'), this.task.coldCalls);
   }
 
   /** Apply live settings for the next step (learning rate, temperature, bonus, ...). */

@@ -10,9 +10,9 @@ export function toolResultText(outcome: { ok: true; value: string } | { ok: fals
   return outcome.ok ? outcome.value : 'ERR';
 }
 
-/** A call to the calculator and the result the environment would append. */
-export function callSpan(expression: string): string {
-  const result = toolResultText(evaluateExpression(expression));
+/** A call to the calculator and the result the environment would append (ERR when it timed out). */
+export function callSpan(expression: string, { timedOut = false } = {}): string {
+  const result = toolResultText(timedOut ? { ok: false } : evaluateExpression(expression));
   return `${S.callOpen}${expression}${S.callClose}${S.resultOpen}${result}${S.resultClose}`;
 }
 

@@ -20,4 +20,9 @@ export interface TaskFamily {
    * A mixture of correct tool use, malformed calls and direct guesses (CALIBRATION.md).
    */
   demonstration(item: TaskItem, rng: Rng): string;
+  /**
+   * Calls at the start of every trajectory that time out whatever they say (default 0): the tool
+   * is cold, and the environment, not the policy, fails them.
+   */
+  coldCalls?: number;
 }
