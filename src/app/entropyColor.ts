@@ -7,7 +7,7 @@ import { EMITTABLE } from '../core/tokenizer';
 
 /**
  * Top of the scale: ln |emittable vocabulary| nats (ln 22 ≈ 3.09), the entropy of a uniform
- * distribution over what the policy may sample (ALGORITHM.md section 1), so no token exceeds it.
+ * distribution over what the policy may sample (docs/algorithm.md §1), so no token exceeds it.
  */
 export const ENTROPY_MAX = Math.log(EMITTABLE.filter(Boolean).length);
 

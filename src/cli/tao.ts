@@ -1,4 +1,4 @@
-// `npm run tao -- shape < input.json`: TAO-RL shaping (ALGORITHM.md sections 2-4, 8) as a JSON
+// `npm run tao -- shape < input.json`: TAO-RL shaping (docs/algorithm.md §2-4, §8) as a JSON
 // command. Thin: read stdin, validate, shape, print. Input errors exit 2 with one `error:` line.
 
 import { ShapeInputError, parseShapeInput } from '../core/tao/parseShapeInput';

@@ -1,5 +1,5 @@
 // The one typed config of a run: every knob with its default, its range and its source, the
-// presets of ALGORITHM.md section 6, and validation that names the field, the value and the
+// presets of docs/algorithm.md §6, and validation that names the field, the value and the
 // allowed range before any work starts.
 
 import { MODEL_SCALES, type ModelScale } from './model/config';
@@ -23,7 +23,7 @@ export interface Config {
   /** Probability that a tool call times out whatever its expression (environment-caused failure). */
   flakyProbability: number;
 
-  // Rollouts (ALGORITHM.md section 1)
+  // Rollouts (docs/algorithm.md §1)
   /** Trajectories sampled per prompt, G (paper 16, default 8). */
   groupSize: number;
   /** Prompts (groups) trained on per RL step. */
@@ -93,7 +93,7 @@ const BASE: Omit<Config, 'preset' | 'shape'> = {
   overSample: 2,
   fill: 'duplicate',
   maxGenBatches: 4,
-  learningRate: 3e-4, // CALIBRATION.md: the CI-sized pilot run
+  learningRate: 3e-4, // docs/calibration.md: the CI-sized pilot run
   ppoEpochs: 1,
   clipLow: 0.2,
   clipHigh: 0.28,
@@ -110,7 +110,7 @@ const BASE: Omit<Config, 'preset' | 'shape'> = {
 const NO_FILTER = { groupFilter: false, toolFailFilter: false };
 const BONUS_OFF = { ...DEFAULT_SHAPE_CONFIG.bonus, mode: 'off' as const };
 
-/** ALGORITHM.md section 6. */
+/** docs/algorithm.md §6. */
 export const PRESETS: Record<
   PresetName,
   { label: string; source: string; fill?: Config['fill']; promptsPerStep?: number; shape: ShapeConfig }

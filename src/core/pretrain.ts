@@ -1,5 +1,5 @@
 // Warm start: supervised training on generated demonstrations (correct tool use, malformed calls,
-// direct guesses; CALIBRATION.md), so that RL starts from a policy that already calls its tool,
+// direct guesses; docs/calibration.md), so that RL starts from a policy that already calls its tool,
 // sometimes wrongly. Deterministic for a seed on a given backend.
 
 import * as tf from '@tensorflow/tfjs';
@@ -25,7 +25,7 @@ export interface PretrainOptions {
   warmupSteps: number;
 }
 
-/** CALIBRATION.md: the 108k pilot reached sampled .35, greedy .75, mixed .97 after 2000 x 64 at 2e-3. */
+/** docs/calibration.md: the 108k pilot reached sampled .35, greedy .75, mixed .97 after 2000 x 64 at 2e-3. */
 export const PRETRAIN_DEFAULTS: Record<ModelScale, Omit<PretrainOptions, 'scale' | 'seed' | 'task'>> = {
   tiny: { steps: 1500, batchSize: 64, learningRate: 2e-3, warmupSteps: 100 },
   small: { steps: 800, batchSize: 64, learningRate: 1e-3, warmupSteps: 100 },

@@ -1,4 +1,4 @@
-// Group sampling with tool interception (ALGORITHM.md section 1). Every trajectory of a step
+// Group sampling with tool interception (docs/algorithm.md §1). Every trajectory of a step
 // advances in lockstep, one position per decoding step, through one batched key/value cache:
 // at each position a row either takes a forced token (prompt, tool result) or samples one.
 // When the policy closes a call the tool runs at once and its result is queued as forced tokens.
@@ -205,7 +205,7 @@ function takeForced(row: RowState): TrajectoryToken {
 
 /**
  * Draw a token from the emittable vocabulary at the temperature; record its log-probability and
- * the entropy of the distribution it came from (ALGORITHM.md section 1).
+ * the entropy of the distribution it came from (docs/algorithm.md §1).
  */
 export function sampleToken(logits: Float32Array, row: number, options: Pick<RolloutOptions, 'temperature' | 'rng'>): TrajectoryToken {
   const u = options.rng.next(); // drawn even when greedy, so streams stay aligned
@@ -264,7 +264,7 @@ function finishAtLength(row: RowState, maxToolCalls: number): void {
 }
 
 /**
- * The last complete answer span of the policy's tokens (ALGORITHM.md section 1), or null. An
+ * The last complete answer span of the policy's tokens (docs/algorithm.md §1), or null. An
  * answer span holds characters only.
  */
 export function lastAnswer(tokens: readonly { id: number; kind: TokenKind }[]): string | null {

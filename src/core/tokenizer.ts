@@ -33,7 +33,7 @@ export const ANSWER_CLOSE = idOf.get(SPECIALS.answerClose)!;
 
 /**
  * Tokens the policy may sample. Result delimiters, BOS and PAD are forced by the environment,
- * never sampled, so the policy cannot forge a tool result (ALGORITHM.md section 1); E and R only
+ * never sampled, so the policy cannot forge a tool result (docs/algorithm.md §1); E and R only
  * ever appear inside tool results.
  */
 export const EMITTABLE: readonly boolean[] = VOCAB.map(

@@ -281,7 +281,7 @@ function survivingGroups(trajectories: Trajectory[], shaped: ShapeResult): numbe
 }
 
 /**
- * Which groups the update trains on (ALGORITHM.md section 2, batch filling): with the group
+ * Which groups the update trains on (docs/algorithm.md §2.3, batch filling): with the group
  * filter off, all; more survivors than needed, a random subset; fewer, survivors duplicated in
  * turn (reference code) or, for DAPO, what the extra generation batches found.
  */

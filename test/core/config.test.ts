@@ -1,5 +1,5 @@
-// The run config: defaults, presets and validation (src/core/config.ts; ALGORITHM.md sections
-// 5, 6 and 8).
+// The run config: defaults, presets and validation (src/core/config.ts; docs/algorithm.md
+// §5, §6 and §8).
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -64,7 +64,7 @@ describe('defaults', () => {
   });
 });
 
-describe('presets (ALGORITHM.md section 6)', () => {
+describe('presets (docs/algorithm.md §6)', () => {
   // | preset | group filter | tool-fail filter | bonus | scope |
   // | GRPO | off | off | off | - |
   // | DAPO | on (fill by resampling) | off | off | - |
@@ -202,7 +202,7 @@ describe('wrong types in shape', () => {
 
   // BUG (src/core/config.ts, resolveShape): `givenBonus ?? presetShape.bonus` turns an explicit
   // `bonus: null` into the preset's bonus, so a value of the wrong type is accepted silently
-  // (ALGORITHM.md section 8: a value of the wrong type is rejected with a named error).
+  // (docs/algorithm.md §8.7: a value of the wrong type is rejected with a named error).
   // parseShapeConfig alone rejects it ("shape.bonus: null is not an object").
   it('rejects shape.bonus null (wrong type) instead of reading it as absent', () => {
     expect(configError({ shape: { bonus: null } })).toContain('shape.bonus');

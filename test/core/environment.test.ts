@@ -1,4 +1,4 @@
-// The tool environment and its flaky wrapper (src/core/environment.ts; ALGORITHM.md section 1,
+// The tool environment and its flaky wrapper (src/core/environment.ts; docs/algorithm.md §1,
 // failures the policy causes vs failures the environment causes).
 import { describe, expect, it } from 'vitest';
 import { malformedCall, ToolEnvironment } from '../../src/core/environment';

@@ -1,4 +1,4 @@
-// Batch filling (src/core/trainer.ts `fillBatch`; ALGORITHM.md section 2 "Batch filling").
+// Batch filling (src/core/trainer.ts `fillBatch`; docs/algorithm.md §2.3).
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { fillBatch } from '../../src/core/trainer';

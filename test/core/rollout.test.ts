@@ -1,4 +1,4 @@
-// Group sampling with tool interception (src/core/rollout.ts; ALGORITHM.md section 1): the pure
+// Group sampling with tool interception (src/core/rollout.ts; docs/algorithm.md §1): the pure
 // sampling helpers against hand computations, then invariants of real rollouts of a tiny
 // random policy, re-derived here token by token.
 import * as tf from '@tensorflow/tfjs';

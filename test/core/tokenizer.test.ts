@@ -1,4 +1,4 @@
-// Vocabulary and encode/decode (src/core/tokenizer.ts; CALIBRATION.md "Setup of the pilot").
+// Vocabulary and encode/decode (src/core/tokenizer.ts; docs/calibration.md "Setup of the pilot").
 import { describe, expect, it } from 'vitest';
 import {
   ANSWER_CLOSE,

@@ -42,7 +42,7 @@ const SCOPE_OPTIONS: { value: BonusScope; label: string }[] = [
 const WINDOW_RANGE = { ...NUMBER_RANGES['shape.bonus.window'], describe: 'empty (whole turn) or an integer in [0, 80]' };
 
 /**
- * A preset sets exactly what ALGORITHM.md section 6 varies between the ablations: the preset
+ * A preset sets exactly what docs/algorithm.md §6 varies between the ablations: the preset
  * name, how the batch is filled (`fill`: DAPO resamples) and the whole shaping (`shape`:
  * filters, baseline, bonus). Model, task, seed, batch sizes and optimiser settings are kept, so
  * presets compare on the same run. `shape` is live and applies at the next step like any shaping

@@ -11,7 +11,7 @@ import { shownReport, useWorkbench } from '../store';
 import { inAFrame } from '../frameQueue';
 import { useNear } from '../useNear';
 
-/** The dual filter's reasons in words (ALGORITHM.md section 2). */
+/** The dual filter's reasons in words (docs/algorithm.md §2). */
 export const DISCARD_WORDS: Record<DiscardReason, string> = {
   all_tools_failed: 'all tool calls failed',
   group_all_correct: 'group all correct',

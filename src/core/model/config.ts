@@ -23,7 +23,7 @@ export type ModelScale = 'tiny' | 'small' | 'base';
 const CONTEXT_LENGTH = 80;
 
 export const MODEL_SCALES: Record<ModelScale, ModelConfig> = {
-  // about 0.1M parameters: the pilot's 108k model (CALIBRATION.md)
+  // about 0.1M parameters: the pilot's 108k model (docs/calibration.md)
   tiny: { vocabSize: VOCAB_SIZE, contextLength: CONTEXT_LENGTH, layers: 2, width: 64, heads: 4, mlpRatio: 4 },
   // about 0.5M parameters
   small: { vocabSize: VOCAB_SIZE, contextLength: CONTEXT_LENGTH, layers: 4, width: 128, heads: 4, mlpRatio: 2 },

@@ -1,4 +1,4 @@
-// Drawing a token from logits, as every decoding path must (ALGORITHM.md section 1): softmax of
+// Drawing a token from logits, as every decoding path must (docs/algorithm.md §1): softmax of
 // logits / temperature over the emittable tokens, the first token whose cumulative probability
 // exceeds the uniform u, its log-probability and the entropy of the distribution it came from.
 // The fused head kernel (fusedKernels.ts) computes the same on the GPU.

@@ -1,7 +1,7 @@
-// GRPO outcome advantages per group (ALGORITHM.md sections 3 and 8 "Advantages").
+// GRPO outcome advantages per group (docs/algorithm.md §3 and §8.3).
 // Plain arrays in, plain arrays out: index i is trajectory i of the batch.
 
-/** Added to the group's std before dividing, as verl and TRL do (ALGORITHM.md section 8). */
+/** Added to the group's std before dividing, as verl and TRL do (docs/algorithm.md §8.3). */
 export const GRPO_STD_EPSILON = 1e-6;
 
 /** Trajectory indices of each group, groups in order of first appearance. */
@@ -51,7 +51,7 @@ export function groupBaseline(
 }
 
 /**
- * Outcome advantage A_i of every trajectory (ALGORITHM.md section 3).
+ * Outcome advantage A_i of every trajectory (docs/algorithm.md §3).
  * GRPO: A = (r - mean) / (std + 1e-6), sample std; Dr. GRPO (stdNormalize false): A = r - mean.
  * Only trajectories with inBaseline[i] feed their group's mean and std (`baseline: exclude`
  * clears it for tool-failure-marked ones), but every member gets its A from that baseline.

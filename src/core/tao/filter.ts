@@ -1,4 +1,4 @@
-// TAO-RL's dual filter (ALGORITHM.md sections 2 and 8): the group filter drops groups whose
+// TAO-RL's dual filter (docs/algorithm.md §2, §8.1 and §8.2): the group filter drops groups whose
 // rewards carry no GRPO signal, then the tool-failure rule marks trajectories whose every tool
 // call failed. Each discard keeps its reason so the UI can show it.
 

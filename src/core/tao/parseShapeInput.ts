@@ -1,5 +1,5 @@
 // Strict validation of shaping input: the `tao shape` JSON command and the shaping config alike
-// (ALGORITHM.md section 8 "Inputs and ranges"). Every rejection names the path, the value and
+// (docs/algorithm.md §8.7). Every rejection names the path, the value and
 // what is allowed, on one line, so the command can print it as is.
 
 import { DEFAULT_SHAPE_CONFIG } from './shape';

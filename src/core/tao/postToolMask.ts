@@ -1,4 +1,4 @@
-// Which policy tokens follow a tool result (ALGORITHM.md sections 4 and 8 "Post-tool mask").
+// Which policy tokens follow a tool result (docs/algorithm.md §4.1 and §8.5).
 // The mask is a property of the trajectory alone: bonus scope, mode and loss weight never change it.
 
 import type { TokenKind } from './types';

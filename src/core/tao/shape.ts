@@ -1,5 +1,5 @@
 // One call from trajectories to per-token advantages and step metrics: the dual filter
-// (ALGORITHM.md section 2), GRPO advantages (section 3), the post-tool entropy bonus
+// (docs/algorithm.md §2), GRPO advantages (section 3), the post-tool entropy bonus
 // (section 4), with section 8's conventions. Shared by the trainer, `tao shape` and the UI preview.
 
 import { groupAdvantages, groupMembers } from './advantage';
@@ -62,7 +62,7 @@ function ratio(sum: number, count: number): number {
   return count === 0 ? 0 : sum / count;
 }
 
-/** Step metrics under verl/TRL names (ALGORITHM.md sections 2 and 5). */
+/** Step metrics under verl/TRL names (docs/algorithm.md §2.3 and §4.4). */
 export function shapeMetrics(
   trajectories: readonly ShapingTrajectory[],
   verdicts: readonly FilterVerdict[],

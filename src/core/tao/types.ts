@@ -1,4 +1,4 @@
-// The data TAO-RL's shaping works on (ALGORITHM.md sections 2-4), free of tensors, so the
+// The data TAO-RL's shaping works on (docs/algorithm.md §2-4), free of tensors, so the
 // same code serves the trainer, the `tao shape` JSON command and the page's live preview.
 
 /** Who produced a token: forced prompt text, a token the policy sampled, or forced tool output. */
@@ -37,7 +37,7 @@ export interface BonusConfig {
   afterSuccessOnly: boolean;
 }
 
-/** The shaping part of the config (ALGORITHM.md section 8 "Inputs and ranges"). */
+/** The shaping part of the config (docs/algorithm.md §8.7). */
 export interface ShapeConfig {
   /** Answer-discriminability filter: drop groups whose rewards have population std < 1e-3. */
   groupFilter: boolean;

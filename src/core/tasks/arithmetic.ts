@@ -1,5 +1,5 @@
 // Default task family: integer arithmetic the tiny policy cannot do reliably in its head but can
-// with one or two calculator calls. Mix from CALIBRATION.md: 25% one-digit sums (easy), 35%
+// with one or two calculator calls. Mix from docs/calibration.md: 25% one-digit sums (easy), 35%
 // two-digit products, 40% a product then a sum or difference, e.g. (47*86)-19.
 
 import type { Rng } from '../rng';

@@ -1,4 +1,4 @@
-// A decision after the tool result (CALIBRATION.md, "where TAO-RL's premise should hold"): three-
+// A decision after the tool result (docs/calibration.md, "Where TAO-RL's premise should hold"): three-
 // operand expressions whose natural first call is the product a*b; after its result the right
 // move is a second call, `<product>op c`, that the demonstrations rarely show, so a policy finds
 // it by exploring at post-tool tokens.

@@ -17,7 +17,7 @@ export interface TaskFamily {
   /**
    * A warm-start demonstration for `item`: the policy's side of the transcript, with the tool
    * results the environment would insert, e.g. "<call>47*86</call><result>4042</result>...".
-   * A mixture of correct tool use, malformed calls and direct guesses (CALIBRATION.md).
+   * A mixture of correct tool use, malformed calls and direct guesses (docs/calibration.md).
    */
   demonstration(item: TaskItem, rng: Rng): string;
   /**

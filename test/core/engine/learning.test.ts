@@ -1,5 +1,5 @@
 // From the committed tiny checkpoint, TAO-RL must raise held-out sampled accuracy (temperature 1,
-// 256 prompts) by at least 0.25 within a CI-sized budget. The pilot in CALIBRATION.md went from
+// 256 prompts) by at least 0.25 within a CI-sized budget. The pilot in docs/calibration.md went from
 // .32 to .77 in 20 steps of 8 prompts x 8 at lr 3e-4.
 
 import * as tf from '@tensorflow/tfjs';

@@ -1,4 +1,4 @@
-// GRPO advantages (ALGORITHM.md sections 3 and 8), expected values worked out by hand.
+// GRPO advantages (docs/algorithm.md §3 and §8.3), expected values worked out by hand.
 import { describe, expect, it } from 'vitest';
 import {
   groupAdvantages,

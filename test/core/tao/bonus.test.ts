@@ -1,4 +1,4 @@
-// Entropy bonus (ALGORITHM.md sections 4 and 8 "Bonus").
+// Entropy bonus (docs/algorithm.md §4 and §8.6).
 import { describe, expect, it } from 'vitest';
 import {
   additiveBonus,

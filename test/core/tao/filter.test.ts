@@ -1,4 +1,4 @@
-// Dual filter (ALGORITHM.md sections 2 and 8).
+// Dual filter (docs/algorithm.md §2, §8.1 and §8.2).
 import { describe, expect, it } from 'vitest';
 import {
   allToolsFailed,

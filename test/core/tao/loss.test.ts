@@ -1,4 +1,4 @@
-// The policy loss (src/core/tao/loss.ts; ALGORITHM.md section 5): PPO clipped surrogate with
+// The policy loss (src/core/tao/loss.ts; docs/algorithm.md §5): PPO clipped surrogate with
 // clip-higher and dual clip, token-level mean over the batch (DAPO).
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

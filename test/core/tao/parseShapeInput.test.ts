@@ -1,4 +1,4 @@
-// Strict input validation (ALGORITHM.md section 8 "Inputs and ranges").
+// Strict input validation (docs/algorithm.md §8.7).
 import { describe, expect, it } from 'vitest';
 import { ShapeInputError, parseShapeConfig, parseShapeInput } from '../../../src/core/tao/parseShapeInput';
 import { DEFAULT_SHAPE_CONFIG } from '../../../src/core/tao/shape';

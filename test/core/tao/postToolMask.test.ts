@@ -1,4 +1,4 @@
-// Post-tool mask (ALGORITHM.md sections 4 and 8).
+// Post-tool mask (docs/algorithm.md §4.1 and §8.5).
 import { describe, expect, it } from 'vitest';
 import { postToolMask } from '../../../src/core/tao/postToolMask';
 import type { TokenKind } from '../../../src/core/tao/types';

@@ -1,4 +1,4 @@
-// shapeBatch end to end and its metrics (ALGORITHM.md sections 2-5, 8), on a batch worked by hand.
+// shapeBatch end to end and its metrics (docs/algorithm.md §2-5 and §8), on a batch worked by hand.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SHAPE_CONFIG, shapeBatch } from '../../../src/core/tao/shape';
 import type { ShapeConfig, ShapingTrajectory, TokenKind } from '../../../src/core/tao/types';

@@ -1,5 +1,5 @@
 // The arithmetic task family and its warm-start demonstrations (src/core/tasks/arithmetic.ts,
-// demonstrations.ts; mix and demonstration rates from CALIBRATION.md).
+// demonstrations.ts; mix and demonstration rates from docs/calibration.md).
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng';
 import { arithmetic } from '../../../src/core/tasks/arithmetic';
