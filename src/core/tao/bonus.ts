@@ -1,16 +1,40 @@
-// Tool-aware entropy-guided advantage bonus (ALGORITHM.md sections 4 and 8 "Bonus").
-// Works on detached entropies: the numbers the loss uses and the UI shows.
+// Tool-aware entropy-guided advantage bonus (docs/algorithm.md §4, conventions §8.6), both forms
+// computed here only. The multiplicative form is written over an arithmetic: numbers for the
+// default, detached bonus (recorded entropies: the numbers the loss uses and the page shows),
+// tensors in the loss graph when gradient flows through the entropy (`detachEntropy: false`,
+// src/core/tao/loss.ts), so the detached bonus is the same function with the entropy's gradient
+// stopped. The additive form's entropy is always detached (§4.3): numbers only.
 
 import type { ShapeConfig, ShapedToken, TokenKind } from './types';
+
+/**
+ * What the multiplicative bonus computes with: plain numbers here, tensors in the loss graph
+ * (where a scalar statistic broadcasts against [B, T] entropies).
+ */
+export interface BonusArithmetic<T> {
+  add(a: T, b: T): T;
+  sub(a: T, b: T): T;
+  mul(a: T, b: T): T;
+  div(a: T, b: T): T;
+  constant(value: number): T;
+}
+
+export const numberArithmetic: BonusArithmetic<number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  constant: (value) => value,
+};
 
 /** Keeps H^ finite when every weighted entropy is equal (section 8). */
 export const ENTROPY_STD_EPSILON = 1e-8;
 
 /** Batch entropy statistics the multiplicative bonus normalises with. */
-export interface EntropyStats {
-  mean: number;
+export interface EntropyStats<T = number> {
+  mean: T;
   /** Population std (divide by n). */
-  std: number;
+  std: T;
 }
 
 /**
@@ -43,15 +67,28 @@ export function entropyStats(
   return { mean, std: Math.sqrt(squares / count) };
 }
 
-/** TAO-RL's shaped advantage A~ = A * (1 + coef * H^), H^ = (H - mean) / (std + 1e-8). */
-export function multiplicativeBonus(
-  advantage: number,
-  entropy: number,
-  stats: EntropyStats,
-  coef: number,
-): number {
-  const normalisedEntropy = (entropy - stats.mean) / (stats.std + ENTROPY_STD_EPSILON);
-  return advantage * (1 + coef * normalisedEntropy);
+/**
+ * TAO-RL's shaped advantage A~ = A * (1 + coef * H^), H^ = (H - mean) / (std + 1e-8), on numbers
+ * or, given their arithmetic, on tensors.
+ */
+export function multiplicativeBonus(advantage: number, entropy: number, stats: EntropyStats, coef: number): number;
+export function multiplicativeBonus<T>(
+  advantage: T,
+  entropy: T,
+  stats: EntropyStats<T>,
+  coef: T,
+  arithmetic: BonusArithmetic<T>,
+): T;
+export function multiplicativeBonus<T>(
+  advantage: T,
+  entropy: T,
+  stats: EntropyStats<T>,
+  coef: T,
+  arithmetic = numberArithmetic as unknown as BonusArithmetic<T>,
+): T {
+  const { add, sub, mul, div, constant } = arithmetic;
+  const normalisedEntropy = div(sub(entropy, stats.mean), add(stats.std, constant(ENTROPY_STD_EPSILON)));
+  return mul(advantage, add(constant(1), mul(coef, normalisedEntropy)));
 }
 
 /** Cheng et al. (2025) shaped advantage A~ = A + min(coef * H, |A| / kappa); the clip bounds the bonus by |A|. */

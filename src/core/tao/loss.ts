@@ -1,6 +1,7 @@
-// The policy loss (ALGORITHM.md section 5): PPO clipped surrogate with clip-higher and dual clip,
+// The policy loss (docs/algorithm.md §5): PPO clipped surrogate with clip-higher and dual clip,
 // token-mean over loss-weighted tokens (DAPO), optional entropy regulariser and KL penalty, and
-// the multiplicative bonus computed in the graph when its entropy is not detached.
+// the multiplicative bonus evaluated in the graph when its entropy is not detached
+// (docs/algorithm.md §4: bonus.ts's formula on tensors).
 //
 // Shapes: B trajectories, T positions (the longest trajectory minus one: position t predicts
 // token t + 1), V vocabulary.
@@ -8,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { forward, type Policy } from '../model/transformer';
 import { EMITTABLE } from '../tokenizer';
-import { ENTROPY_STD_EPSILON } from './bonus';
+import { multiplicativeBonus, type BonusArithmetic } from './bonus';
 
 /** Per-token inputs of the loss, flattened row-major [B, T]. */
 export interface LossBatch {
@@ -78,6 +79,36 @@ export function tokenLogprobsAndEntropy(
   return { logprob, entropy };
 }
 
+/** bonus.ts's multiplicative formula on tensors, so the graph computes the same A~ as the detached path. */
+const tensorArithmetic: BonusArithmetic<tf.Tensor> = {
+  add: (a, b) => a.add(b),
+  sub: (a, b) => a.sub(b),
+  mul: (a, b) => a.mul(b),
+  div: (a, b) => a.div(b),
+  constant: (value) => tf.scalar(value),
+};
+
+/**
+ * The multiplicative bonus with gradient through the entropy and its batch statistics (the
+ * reference code; `detachEntropy: false`; docs/algorithm.md §4): A~ = A (1 + a Hhat), Hhat from
+ * the current policy's entropy, mean and population std over tokens with weight > 0. The default
+ * evaluates the same `multiplicativeBonus` on recorded entropies, outside the graph. [B, T].
+ */
+export function bonusThroughEntropy(
+  baseAdvantage: tf.Tensor,
+  entropy: tf.Tensor,
+  weight: tf.Tensor,
+  eligible: tf.Tensor,
+  coef: number,
+): tf.Tensor {
+  const trained = weight.greater(0).toFloat();
+  const count = trained.sum();
+  const mean = entropy.mul(trained).sum().div(count);
+  const std = entropy.sub(mean).square().mul(trained).sum().div(count).sqrt();
+  // Coefficient a on eligible tokens and 0 elsewhere, where A (1 + 0 Hhat) = A.
+  return multiplicativeBonus(baseAdvantage, entropy, { mean, std }, eligible.mul(coef), tensorArithmetic);
+}
+
 /** Mean of x over tokens with weight: sum(x * w) / sum(w). */
 function weightedMean(x: tf.Tensor, weight: tf.Tensor, weightSum: tf.Scalar): tf.Scalar {
   return x.mul(weight).sum().div(weightSum) as tf.Scalar;
@@ -116,19 +147,16 @@ export function policyLoss(policy: Policy, batch: LossBatch, options: LossOption
   const weightSum = weight.sum() as tf.Scalar;
   const { logprob, entropy } = tokenLogprobsAndEntropy(policy, tokens, options.temperature);
 
-  let advantage: tf.Tensor = tf.tensor2d(batch.advantage, [B, T]);
-  if (options.liveBonusCoef !== null) {
-    // Reference-code behaviour: A~ = A (1 + a Hhat) with Hhat built from the live entropy, so
-    // gradient flows through it. Statistics over tokens with weight > 0, population std.
-    const trained = weight.greater(0).toFloat();
-    const count = trained.sum();
-    const mean = entropy.mul(trained).sum().div(count);
-    const std = entropy.sub(mean).square().mul(trained).sum().div(count).sqrt();
-    const normalised = entropy.sub(mean).div(std.add(ENTROPY_STD_EPSILON));
-    const base = tf.tensor2d(batch.baseAdvantage, [B, T]);
-    const eligible = tf.tensor2d(batch.bonusEligible, [B, T]);
-    advantage = base.mul(normalised.mul(options.liveBonusCoef).mul(eligible).add(1));
-  }
+  const advantage =
+    options.liveBonusCoef === null
+      ? tf.tensor2d(batch.advantage, [B, T])
+      : bonusThroughEntropy(
+          tf.tensor2d(batch.baseAdvantage, [B, T]),
+          entropy,
+          weight,
+          tf.tensor2d(batch.bonusEligible, [B, T]),
+          options.liveBonusCoef,
+        );
 
   const { perToken, clipped } = clippedSurrogate(logprob, oldLogprob, advantage, options);
   const policyTerm = weightedMean(perToken, weight, weightSum);

@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../../src/core/model/config';
 import { clonePolicy, disposePolicy, initPolicy, type Policy } from '../../../src/core/model/transformer';
-import { clippedSurrogate, policyLoss, tokenLogprobsAndEntropy, type LossBatch, type LossOptions } from '../../../src/core/tao/loss';
+import { entropyStats, shapedTokens } from '../../../src/core/tao/bonus';
+import { bonusThroughEntropy, clippedSurrogate, policyLoss, tokenLogprobsAndEntropy, type LossBatch, type LossOptions } from '../../../src/core/tao/loss';
+import { DEFAULT_SHAPE_CONFIG } from '../../../src/core/tao/shape';
 import { encode, VOCAB_SIZE } from '../../../src/core/tokenizer';
 
 const CLIP = { clipLow: 0.2, clipHigh: 0.28, dualClip: 3 };
@@ -211,5 +213,82 @@ describe('policyLoss', () => {
     expect(parts.policyLoss).toBeCloseTo(expected, 4);
     // sanity: the bonus moved the loss away from the unshaped -(1 + 1 - 1 + 2) / 4 = -0.75
     expect(Math.abs(expected + 0.75)).toBeGreaterThan(1e-4);
+  });
+});
+
+describe('the multiplicative bonus, detached (default) and through the entropy', () => {
+  // Three trajectories of one policy token each ([3, 1]), weight 1, ratio 1 (log-prob = old = 0):
+  // entropies H [1, 2, 3], advantages A [1, 2, -1], the first two post-tool, a = 0.5, and an
+  // entropy regulariser beta 0.3 so that the entropy is in both graphs.
+  // Statistics: mean 2, population std s = sqrt(2/3) = 0.8164966; Hhat = [-1.2247449, 0, 1.2247449].
+  // A~ = [1 (1 - 0.5 * 1.2247449), 2 (1 + 0), -1 (not post-tool)] = [0.3876276, 2, -1].
+  // Per-token loss at ratio 1 is -A~ (for A~ = -1 the dual clip min(3, 1) does not bind):
+  // L = (-0.3876276 - 2 + 1) / 3 - 0.3 * 2 = -0.4625425 - 0.6 = -1.0625425 in both forms.
+  // dL/dlogprob = -A~ / 3 = [-0.1292092, -0.6666667, 0.3333333] in both forms.
+  // dL/dH detached: the regulariser only, -0.3 / 3 = -0.1 per token. Through the entropy, add
+  // -(1/3) dJ/dH, J = sum A~ = const + sum_i u_i Hhat_i with u = a A [post-tool] = [0.5, 1, 0]:
+  //   dHhat_i/dH_j = (delta_ij - 1/3) / s - Hhat_i (H_j - 2) / (3 s^2), 3 s^2 = 2, and
+  //   sum_i u_i Hhat_i = -0.6123724, so dJ/dH_j = (u_j - 0.5) / s + 0.6123724 (H_j - 2) / 2
+  //   = [0 - 0.3061862, 0.5 / 0.8164966, -0.6123724 + 0.3061862] = [-0.3061862, 0.6123724, -0.3061862]
+  //   (summing to 0: shifting every H leaves Hhat unchanged);
+  //   dL/dH = [-0.1 + 0.1020621, -0.1 - 0.2041241, -0.1 + 0.1020621] = [0.0020621, -0.3041241, 0.0020621].
+  const entropies = [1, 2, 3];
+  const advantages = [1, 2, -1];
+  const postTool: (0 | 1)[] = [1, 1, 0];
+  const a = 0.5;
+  const beta = 0.3;
+
+  /** The detached bonus as the trainer computes it by default: bonus.ts on recorded entropies. */
+  function detachedAdvantages(): number[] {
+    const tokens = entropies.map((entropy) => [{ kind: 'policy' as const, entropy }]);
+    const weights = tokens.map(() => [1]);
+    const stats = entropyStats(tokens, weights);
+    const bonus = { ...DEFAULT_SHAPE_CONFIG.bonus, mode: 'multiplicative' as const, coef: a, scope: 'post_tool' as const };
+    return tokens.map((trajectory, i) => shapedTokens(trajectory, advantages[i], weights[i], [postTool[i]], bonus, stats)[0].advantage);
+  }
+
+  /** Loss value and its gradients with respect to the log-probs and the entropies. */
+  function lossAndGradients(shaped: (entropy: tf.Tensor) => tf.Tensor): { loss: number; dLogprob: number[]; dEntropy: number[] } {
+    return tf.tidy(() => {
+      const weight = tf.ones([3, 1]);
+      const loss = (logprob: tf.Tensor, entropy: tf.Tensor) => {
+        const { perToken } = clippedSurrogate(logprob, tf.zeros([3, 1]), shaped(entropy), CLIP);
+        const policyTerm = perToken.mul(weight).sum().div(weight.sum());
+        return policyTerm.sub(entropy.mul(weight).sum().div(weight.sum()).mul(beta)) as tf.Scalar;
+      };
+      const { value, grads } = tf.valueAndGrads(loss)([tf.zeros([3, 1]), tf.tensor2d(entropies, [3, 1])]);
+      return {
+        loss: value.dataSync()[0],
+        dLogprob: Array.from(grads[0].dataSync()),
+        dEntropy: Array.from(grads[1].dataSync()),
+      };
+    });
+  }
+
+  it('gives the same shaped advantages and the same loss value', () => {
+    const detached = detachedAdvantages();
+    [0.3876276, 2, -1].forEach((expected, i) => expect(detached[i]).toBeCloseTo(expected, 6));
+    const live = tf.tidy(() =>
+      Array.from(
+        bonusThroughEntropy(tf.tensor2d(advantages, [3, 1]), tf.tensor2d(entropies, [3, 1]), tf.ones([3, 1]), tf.tensor2d(postTool, [3, 1]), a).dataSync(),
+      ),
+    );
+    [0.3876276, 2, -1].forEach((expected, i) => expect(live[i]).toBeCloseTo(expected, 5));
+    expect(lossAndGradients(() => tf.tensor2d(detached, [3, 1])).loss).toBeCloseTo(-1.0625425, 5);
+    expect(
+      lossAndGradients((entropy) => bonusThroughEntropy(tf.tensor2d(advantages, [3, 1]), entropy, tf.ones([3, 1]), tf.tensor2d(postTool, [3, 1]), a)).loss,
+    ).toBeCloseTo(-1.0625425, 5);
+  });
+
+  it('differs only in the gradient that flows through the entropy', () => {
+    const detached = lossAndGradients(() => tf.tensor2d(detachedAdvantages(), [3, 1]));
+    const live = lossAndGradients((entropy) =>
+      bonusThroughEntropy(tf.tensor2d(advantages, [3, 1]), entropy, tf.ones([3, 1]), tf.tensor2d(postTool, [3, 1]), a),
+    );
+    for (const { dLogprob } of [detached, live]) {
+      [-0.1292092, -0.6666667, 0.3333333].forEach((expected, i) => expect(dLogprob[i]).toBeCloseTo(expected, 5));
+    }
+    [-0.1, -0.1, -0.1].forEach((expected, i) => expect(detached.dEntropy[i]).toBeCloseTo(expected, 5));
+    [0.0020621, -0.3041241, 0.0020621].forEach((expected, i) => expect(live.dEntropy[i]).toBeCloseTo(expected, 5));
   });
 });
