@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolveConfig, type Config } from '../core/config';
 import { ToolEnvironment } from '../core/environment';
+import type { StepMetricKey } from '../core/metrics';
 import { MODEL_SCALES, parameterCount, type ModelScale } from '../core/model/config';
 import { startDispatchCounter } from '../core/model/dispatchCounter';
 import { chooseKernelPath, FusedDecoder, setKernelPreference } from '../core/model/fusedDecoder';
@@ -150,7 +151,7 @@ export interface BackendResult {
     /**
      * Fused path only: its first step against the stock path's (same backend, checkpoint, seed
      * and config): whether the step's trajectories match, and the largest absolute difference of
-     * its loss, gradient norm, trained entropy and approximate KL (STEP_METRICS).
+     * its loss, gradient norm, trained entropy and approximate KL (AGREEMENT_METRICS).
      */
     agreement?: { sameTrajectories: boolean; maxMetricDiff: number };
   };
@@ -196,12 +197,12 @@ let stockSample: { key: string; trajectories: Trajectory[] } | null = null;
 let stockFirstStep: { key: string; report: StepReport } | null = null;
 
 /** The first step's figures that the two kernel paths should agree on (they train the same batch). */
-const STEP_METRICS = ['loss/policy', 'grad_norm', 'entropy/trained_mean', 'approx_kl'];
+const AGREEMENT_METRICS: StepMetricKey[] = ['loss/policy', 'grad_norm', 'entropy/trained_mean', 'approx_kl'];
 
 /** Whether two reports of the same step trained the same trajectories, and how far their figures are apart. */
 export function stepAgreement(a: StepReport, b: StepReport): { sameTrajectories: boolean; maxMetricDiff: number } {
   const texts = (report: StepReport) => JSON.stringify(report.trajectories.map((t) => t.tokens.text));
-  const diffs = STEP_METRICS.map((key) => Math.abs((a.metrics[key] ?? NaN) - (b.metrics[key] ?? NaN)));
+  const diffs = AGREEMENT_METRICS.map((key) => Math.abs((a.metrics[key] ?? NaN) - (b.metrics[key] ?? NaN)));
   return { sameTrajectories: texts(a) === texts(b), maxMetricDiff: Math.max(...diffs) };
 }
 
@@ -445,12 +446,12 @@ async function benchTraining(
       reports.push(report);
       tensorsAfterLastStep = tf.memory().numTensors;
       if (step === 1) tensorsAfterFirstStep = tensorsAfterLastStep;
-      const m = report.metrics;
+      const m = (key: StepMetricKey) => report.metrics[key] ?? NaN;
       progress(
         backend,
-        `train step ${step}/${steps} (${preset}): ${m['time/step_s'].toFixed(2)}s, ` +
-          `${report.skipped ? 'skipped (no group survived)' : `${m['perf/trained_tokens_per_s'].toFixed(0)} trained tokens/s`}, ` +
-          `${m['perf/sampled_tokens_per_s'].toFixed(0)} sampled tokens/s, ${tf.memory().numTensors} tensors`,
+        `train step ${step}/${steps} (${preset}): ${m('time/step_s').toFixed(2)}s, ` +
+          `${report.skipped ? 'skipped (no group survived)' : `${m('perf/trained_tokens_per_s').toFixed(0)} trained tokens/s`}, ` +
+          `${m('perf/sampled_tokens_per_s').toFixed(0)} sampled tokens/s, ${tf.memory().numTensors} tensors`,
       );
     }
   } finally {
@@ -459,9 +460,9 @@ async function benchTraining(
   // Step 1 pays one-off costs (Adam state, shader compilation): leave it out when there are more.
   const measured = reports.length > 1 ? reports.slice(1) : reports;
   const updated = measured.filter((r) => !r.skipped);
-  const sum = (rs: StepReport[], key: string) => rs.reduce((s, r) => s + (r.metrics[key] ?? 0), 0);
+  const sum = (rs: StepReport[], key: StepMetricKey) => rs.reduce((s, r) => s + (r.metrics[key] ?? 0), 0);
   const sampledTokens = measured.reduce(
-    (n, r) => n + r.metrics['response_length/mean'] * r.trajectories.length,
+    (n, r) => n + (r.metrics['response_length/mean'] ?? 0) * r.trajectories.length,
     0,
   );
   const training: NonNullable<BackendResult['training']> = {

@@ -3,6 +3,7 @@
 
 import { resolveConfig, type Config } from '../core/config';
 import type { Evaluation } from '../core/evaluate';
+import { formatMetric, STEP_METRICS, type StepMetricKey } from '../core/metrics';
 import type { StepReport } from '../core/trainer';
 import { formatNumber, UsageError } from './common';
 
@@ -47,19 +48,19 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
   }
 }
 
+/** One line per step: each metric as its registry short name and its value with its unit. */
 export function progressLine(report: StepReport): string {
-  const m = report.metrics;
-  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const show = (...keys: StepMetricKey[]) => keys.map((key) => `${STEP_METRICS[key].short} ${formatMetric(key, report.metrics[key])}`).join(' ');
   return [
     `step ${String(report.step).padStart(3)}`,
-    `reward ${formatNumber(m['reward/mean'], 2)}`,
-    report.skipped ? 'SKIPPED (no group survived)' : `kept ${pct(m['filter/kept_trajectories'])}`,
-    `drop[all-correct ${pct(m['filter/group_all_correct'])} all-wrong ${pct(m['filter/group_all_wrong'])} tools-failed ${pct(m['filter/all_tools_failed'])}]`,
-    `H ${formatNumber(m['entropy/mean'], 2)} H_post ${formatNumber(m['entropy/post_tool_mean'], 2)}`,
-    `calls ${pct(m['tools/call_frequency'])} fail ${pct(m['tools/failure_frequency'])}`,
-    `bonus |${formatNumber(m['bonus/abs_mean'], 3)}|`,
-    `${Math.round(m['perf/sampled_tokens_per_s'])} tok/s`,
-    `${formatNumber(m['time/step_s'], 2)} s`,
+    show('reward/mean'),
+    report.skipped ? 'SKIPPED (no group survived)' : show('filter/kept_trajectories'),
+    `drop[${show('filter/group_all_correct', 'filter/group_all_wrong', 'filter/all_tools_failed')}]`,
+    show('entropy/mean', 'entropy/post_tool_mean'),
+    show('tools/call_frequency', 'tools/failure_frequency'),
+    show('bonus/abs_mean'),
+    show('perf/sampled_tokens_per_s'),
+    show('time/step_s'),
   ].join('  ');
 }
 

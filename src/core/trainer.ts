@@ -7,6 +7,7 @@ import { ToolEnvironment, type ToolCallRecord } from './environment';
 import { Adam, ADAM_DEFAULTS } from './model/adam';
 import { clonePolicy, disposePolicy, namedWeights, type Policy } from './model/transformer';
 import { startDispatchCounter } from './model/dispatchCounter';
+import type { StepMetrics, UpdateMetrics } from './metrics';
 import { Rng } from './rng';
 import { sampleGroups, type FinishReason, type Trajectory } from './rollout';
 import { isBonusEligible } from './tao/bonus';
@@ -60,7 +61,7 @@ export interface StepReport {
   settings: StepSettings;
   /** No group survived the filter: no update was made. */
   skipped: boolean;
-  metrics: Record<string, number>;
+  metrics: StepMetrics;
   trajectories: TrajectoryReport[];
 }
 
@@ -153,7 +154,7 @@ export class Trainer {
     const reports = reportTrajectories(generated, generation!, copies, trainingSources, training);
     const sampledTokens = generated.reduce((n, t) => n + t.tokens.filter((k) => k.kind === 'policy').length, 0);
     const calls = generated.flatMap((t) => t.toolCalls);
-    const metrics: Record<string, number> = {
+    const metrics: StepMetrics = {
       ...generation!.metrics,
       'reward/mean': mean(generated.map((t) => t.reward)),
       'tools/calls_per_trajectory': calls.length / Math.max(1, generated.length),
@@ -187,13 +188,13 @@ export class Trainer {
   }
 
   /** PPO epochs on the training batch; returns the loss metrics of the last epoch. */
-  private async update(batch: Trajectory[], shaped: ShapeResult): Promise<Record<string, number> | null> {
+  private async update(batch: Trajectory[], shaped: ShapeResult): Promise<UpdateMetrics | null> {
     const lossBatch = buildLossBatch(batch, shaped, this.config);
     if (lossBatch.lossWeight.every((w) => w === 0)) return null;
     const variables = new Map(namedWeights(this.policy.weights));
     const liveBonus =
       this.config.shape.bonus.mode === 'multiplicative' && !this.config.detachEntropy ? this.config.shape.bonus.coef : null;
-    let result: Record<string, number> = {};
+    let lastEpoch: Omit<UpdateMetrics, 'batch/tokens'> | null = null;
     for (let epoch = 0; epoch < this.config.ppoEpochs; epoch++) {
       let readings: tf.Tensor1D | null = null; // read after the gradient pass: WebGPU has no sync read
       const { value, grads } = tf.variableGrads(() => {
@@ -221,7 +222,7 @@ export class Trainer {
       }, [...variables.values()]);
       const values = await readings!.data();
       tf.dispose([readings!, value]);
-      const parts: Record<string, number> = {
+      const parts: Omit<UpdateMetrics, 'batch/tokens' | 'grad_norm'> = {
         'loss/total': values[0],
         'loss/policy': values[1],
         pg_clipfrac: values[2],
@@ -237,10 +238,9 @@ export class Trainer {
       for (const [name, variable] of variables) byName[name] = grads[variable.name];
       const gradNorm = await this.optimizer.apply(variables, byName);
       tf.dispose(grads);
-      result = { ...parts, grad_norm: gradNorm };
+      lastEpoch = { ...parts, grad_norm: gradNorm };
     }
-    result['batch/tokens'] = lossBatch.lossWeight.reduce((n, w) => n + (w > 0 ? 1 : 0), 0);
-    return result;
+    return { ...lastEpoch!, 'batch/tokens': lossBatch.lossWeight.reduce((n, w) => n + (w > 0 ? 1 : 0), 0) };
   }
 
   dispose(): void {

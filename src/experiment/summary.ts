@@ -6,13 +6,15 @@
 // against the baseline (same seed, same prompt stream).
 
 import type { Evaluation } from '../core/evaluate';
+import type { StepMetricKey, StepMetrics } from '../core/metrics';
+import type { DiscardReason } from '../core/tao/types';
 import type { ExperimentPlan, RunSpec } from './plan';
 import { mean, meanCI, pairedDifference, stepsToTarget, type MeanCI, type PairedCI } from './stats';
 
 /** The parts of a run file a summary reads. */
 export interface RunFile {
   /** Step metrics in step order (trajectories are not needed here). */
-  steps: { step: number; skipped: boolean; metrics: Record<string, number> }[];
+  steps: { step: number; skipped: boolean; metrics: StepMetrics }[];
   evaluations: ({ step: number } & Evaluation)[];
   /** Present once the run finished. */
   end?: { wallSeconds: number };
@@ -30,7 +32,7 @@ export function parseRunFile(text: string): RunFile {
       throw new Error(`line ${i + 1} is not JSON`);
     }
     if (record.type === 'step') {
-      file.steps.push({ step: record.step as number, skipped: record.skipped as boolean, metrics: record.metrics as Record<string, number> });
+      file.steps.push({ step: record.step as number, skipped: record.skipped as boolean, metrics: record.metrics as StepMetrics });
     } else if (record.type === 'evaluation') {
       file.evaluations.push(record as unknown as { step: number } & Evaluation);
     } else if (record.type === 'end') {
@@ -45,7 +47,7 @@ export const DISCARD_METRICS = {
   all_tools_failed: 'filter/all_tools_failed',
   group_all_correct: 'filter/group_all_correct',
   group_all_wrong: 'filter/group_all_wrong',
-} as const;
+} as const satisfies Record<DiscardReason, StepMetricKey>;
 
 /** Final entropy is the mean over this many last steps: one step's entropy is noisy. */
 export const FINAL_STEPS = 5;
@@ -117,8 +119,9 @@ interface RunNumbers {
   curve: Map<number, { accuracy: number; passAtK: number }>;
 }
 
-function meanOf<T>(items: T[], value: (item: T) => number): number {
-  const values = items.map(value).filter(Number.isFinite);
+/** Mean of the finite values; NaN where there is none (a metric absent from older run files counts as none). */
+function meanOf<T>(items: T[], value: (item: T) => number | undefined): number {
+  const values = items.map(value).filter((v): v is number => v !== undefined && Number.isFinite(v));
   return values.length === 0 ? NaN : mean(values);
 }
 

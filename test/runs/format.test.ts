@@ -82,7 +82,7 @@ const reports: StepReport[] = [
     seed: 7,
     settings: settingsOf(config),
     skipped: false,
-    metrics: { 'reward/mean': 0.25, 'entropy/mean': 1.5, kl: 0 },
+    metrics: { 'reward/mean': 0.25, 'entropy/mean': 1.5, 'kl/reference': 0 },
     trajectories: [],
   },
   {
@@ -91,7 +91,7 @@ const reports: StepReport[] = [
     seed: 7,
     settings: settingsOf(changedConfig),
     skipped: false,
-    metrics: { 'reward/mean': 0.5, 'entropy/mean': 1.25, kl: NaN },
+    metrics: { 'reward/mean': 0.5, 'entropy/mean': 1.25, 'kl/reference': NaN },
     trajectories: [solved, failed],
   },
 ];
@@ -206,10 +206,10 @@ describe('run export', () => {
 
   it('writes NaN as null and reads it back as NaN', () => {
     const json = JSON.parse(exportRunJson(run));
-    expect(json.reports[1].metrics.kl).toBeNull();
+    expect(json.reports[1].metrics['kl/reference']).toBeNull();
     expect(json.reports[1].trajectories[0].tokens.entropy).toEqual([0, 0, 0.75, null]);
     const imported = importText(exportRunJson(run));
-    expect(imported.reports[1].metrics.kl).toBeNaN();
+    expect(imported.reports[1].metrics['kl/reference']).toBeNaN();
     expect(imported.reports[1].trajectories[0].tokens.entropy[3]).toBeNaN();
   });
 

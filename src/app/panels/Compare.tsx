@@ -4,31 +4,28 @@
 
 import { memo, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { isEvaluationMetric, METRICS, metricTitle, type MetricKey } from '../../core/metrics';
 import { PALETTE } from '../../experiment/svg';
 import { configDifferences, HELD_OUT_SAMPLED, overlayRows, type ComparedRun, type OverlayRow } from '../compare';
-import { CHART_HEIGHT, LineLegend, percent, stepTicks, twoDecimals, yAxisScale } from './chartParts';
+import { CHART_HEIGHT, LineLegend, stepTicks, unitFormat, yAxisScale } from './chartParts';
 
 
-interface CompareChartSpec {
+/** One chart: a metric, titled and formatted by its registry entry; evaluation metrics get dots. */
+export interface CompareChartSpec {
   id: string;
-  title: string;
-  /** Step metric, or HELD_OUT_SAMPLED. */
-  metric: string;
-  format: (value: number) => string;
+  metric: MetricKey;
   domain?: [number, number];
-  /** Evaluations every few steps: dots on the points. */
-  sparse?: boolean;
 }
 
 
-const CHARTS: CompareChartSpec[] = [
+export const CHARTS: CompareChartSpec[] = [
   // Rewards are binary here, so the mean reward is the training accuracy.
-  { id: 'reward', title: 'Training reward (accuracy)', metric: 'reward/mean', format: percent, domain: [0, 1] },
-  { id: 'held-out', title: 'Held-out sampled accuracy', metric: HELD_OUT_SAMPLED, format: percent, domain: [0, 1], sparse: true },
-  { id: 'entropy', title: 'Entropy, all policy tokens (nats)', metric: 'entropy/mean', format: twoDecimals },
-  { id: 'post-tool-entropy', title: 'Entropy, post-tool tokens (nats)', metric: 'entropy/post_tool_mean', format: twoDecimals },
-  { id: 'tool-failures', title: 'Tool calls failed', metric: 'tools/failure_frequency', format: percent, domain: [0, 1] },
-  { id: 'kept', title: 'Kept trajectories', metric: 'filter/kept_trajectories', format: percent, domain: [0, 1] },
+  { id: 'reward', metric: 'reward/mean', domain: [0, 1] },
+  { id: 'held-out', metric: HELD_OUT_SAMPLED, domain: [0, 1] },
+  { id: 'entropy', metric: 'entropy/mean' },
+  { id: 'post-tool-entropy', metric: 'entropy/post_tool_mean' },
+  { id: 'tool-failures', metric: 'tools/failure_frequency', domain: [0, 1] },
+  { id: 'kept', metric: 'filter/kept_trajectories', domain: [0, 1] },
 ];
 
 /** A run's line colour: Okabe-Ito by its place among the compared runs. */
@@ -47,9 +44,12 @@ const CompareChart = memo(function CompareChart({ spec, rows, lines }: { spec: C
   const lastStep = rows.at(-1)?.step ?? 0;
   const y = useMemo(() => yAxisScale(rows, lines.map((line) => line.id), spec.domain), [rows, lines, spec]);
   const xTicks = useMemo(() => stepTicks(firstStep, lastStep), [firstStep, lastStep]);
+  const format = unitFormat(METRICS[spec.metric].unit);
+  // Evaluations every few steps: dots on the points.
+  const sparse = isEvaluationMetric(spec.metric);
   return (
     <figure className="curve" aria-labelledby={headingId}>
-      <h3 id={headingId}>{spec.title}</h3>
+      <h3 id={headingId}>{metricTitle(spec.metric)}</h3>
       {rows.length === 0 ? (
         <p className="muted">None of these runs has this metric.</p>
       ) : (
@@ -57,11 +57,11 @@ const CompareChart = memo(function CompareChart({ spec, rows, lines }: { spec: C
           <LineChart data={rows} margin={{ top: 14, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke="#e4e4e4" vertical={false} />
             <XAxis dataKey="step" type="number" domain={[firstStep, lastStep]} ticks={xTicks} interval={0} niceTicks="none" tick={{ fontSize: 11 }} />
-            <YAxis width={44} domain={y.domain} ticks={y.ticks} interval={0} niceTicks="none" tickFormatter={spec.format} tick={{ fontSize: 11 }} />
+            <YAxis width={44} domain={y.domain} ticks={y.ticks} interval={0} niceTicks="none" tickFormatter={format} tick={{ fontSize: 11 }} />
             <Tooltip
               isAnimationActive={false}
               labelFormatter={(step) => `step ${step}`}
-              formatter={(value: unknown) => (typeof value === 'number' ? spec.format(value) : String(value))}
+              formatter={(value: unknown) => (typeof value === 'number' ? format(value) : String(value))}
             />
             {lines.map((line) => (
               <Line
@@ -71,7 +71,7 @@ const CompareChart = memo(function CompareChart({ spec, rows, lines }: { spec: C
                 stroke={line.color}
                 strokeWidth={1.5}
                 // Dots where lines are short: a run of one logged step is a point, not a line.
-                dot={spec.sparse || rows.length <= 40 ? { r: 3, fill: line.color } : false}
+                dot={sparse || rows.length <= 40 ? { r: 3, fill: line.color } : false}
                 // Rows are the union of the runs' steps: a run has no value at a step only another
                 // run logged, and its line joins across it.
                 connectNulls

@@ -6,28 +6,36 @@
 
 import { memo, useDeferredValue, useMemo, useRef } from 'react';
 import type { Evaluation } from '../../core/evaluate';
+import { evaluationValue, isEvaluationMetric, METRICS, type MetricKey, type StepMetricKey } from '../../core/metrics';
 import type { StepReport } from '../../core/trainer';
 import type { SettingChange } from '../../worker/protocol';
 import { useQueuedValue } from '../frameQueue';
 import { useNear } from '../useNear';
 import { useWorkbench } from '../store';
-import { CHART_HEIGHT, LineLegend, liveStepDomain, percent, stepTicks, twoDecimals, yAxisScale } from './chartParts';
+import { CHART_HEIGHT, LineLegend, liveStepDomain, stepTicks, unitFormat, yAxisScale } from './chartParts';
 import { LiveChart, type LiveSeries } from './LiveChart';
 
 /** Most points drawn per series; longer runs are strided (the latest step is always drawn). */
 const MAX_POINTS = 500;
 
-/** One x position: metric name -> value; null where the step has no such value (a gap). */
-type CurveRow = { step: number } & Record<string, number | null>;
+/** One x position: metric -> value; null where the step has no such value (a gap). */
+type CurveRow = { step: number } & { [K in MetricKey]?: number | null };
 
-interface ChartSpec {
+/** One line of a chart: a metric, named by its registry label; evaluation metrics are drawn as dots. */
+interface ChartSeries {
+  key: MetricKey;
+  color: string;
+  /** The right y axis, formatted by the unit of its first series; the left one by the unit of its first. */
+  axis?: 'left' | 'right';
+  dashed?: boolean;
+}
+
+export interface ChartSpec {
   id: string;
   title: string;
-  series: LiveSeries[];
-  format: (value: number) => string;
+  series: ChartSeries[];
+  /** Fixed range of the left y axis; otherwise round numbers around the values. */
   domain?: [number, number];
-  /** Second y axis (right), for series with `axis: 'right'`. */
-  right?: { format: (value: number) => string; domain?: [number, number] };
 }
 
 // Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -38,88 +46,88 @@ const VERMILLION = '#d55e00';
 const PURPLE = '#cc79a7';
 const SKY = '#56b4e9';
 
-const significant = (value: number) => (value === 0 ? '0' : Math.abs(value) < 1e-3 ? value.toExponential(1) : value.toPrecision(2));
-const perSecond = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0));
-
-/** Held-out evaluation values, stored in the rows beside the step metrics. */
-const HELD_OUT = {
-  sampled: 'held_out/sampled_accuracy',
-  greedy: 'held_out/greedy_accuracy',
-  passAtK: 'held_out/pass_at_k',
-} as const;
-
-const CHARTS: ChartSpec[] = [
+export const CHARTS: ChartSpec[] = [
   {
     id: 'reward',
     title: 'Reward and accuracy',
-    format: percent,
     domain: [0, 1],
     series: [
       // Rewards are binary here, so the mean reward is the training accuracy.
-      { key: 'reward/mean', name: 'training reward (accuracy)', color: BLUE },
-      { key: HELD_OUT.sampled, name: 'held-out sampled accuracy', color: VERMILLION, sparse: true },
-      { key: HELD_OUT.greedy, name: 'held-out greedy accuracy', color: GREEN, sparse: true, dashed: true },
-      { key: HELD_OUT.passAtK, name: 'held-out pass@k', color: PURPLE, sparse: true, dashed: true },
+      { key: 'reward/mean', color: BLUE },
+      { key: 'held_out/sampled_accuracy', color: VERMILLION },
+      { key: 'held_out/greedy_accuracy', color: GREEN, dashed: true },
+      { key: 'held_out/pass_at_k', color: PURPLE, dashed: true },
     ],
   },
   {
     id: 'entropy',
     title: 'Entropy (nats per token)',
-    format: twoDecimals,
     series: [
-      { key: 'entropy/mean', name: 'all policy tokens', color: BLUE },
-      { key: 'entropy/post_tool_mean', name: 'post-tool tokens', color: ORANGE },
+      { key: 'entropy/mean', color: BLUE },
+      { key: 'entropy/post_tool_mean', color: ORANGE },
     ],
   },
   {
     id: 'filter',
     title: 'Kept and discarded trajectories',
-    format: percent,
     domain: [0, 1],
     series: [
-      { key: 'filter/kept_trajectories', name: 'kept', color: GREEN },
-      { key: 'filter/group_all_correct', name: 'group all correct', color: SKY },
-      { key: 'filter/group_all_wrong', name: 'group all wrong', color: PURPLE },
-      { key: 'filter/all_tools_failed', name: 'all tool calls failed', color: VERMILLION },
+      { key: 'filter/kept_trajectories', color: GREEN },
+      { key: 'filter/group_all_correct', color: SKY },
+      { key: 'filter/group_all_wrong', color: PURPLE },
+      { key: 'filter/all_tools_failed', color: VERMILLION },
     ],
   },
   {
     id: 'tools',
     title: 'Tool calls and failures',
-    format: percent,
     domain: [0, 1],
     series: [
-      { key: 'tools/call_frequency', name: 'trajectories with a call', color: BLUE },
-      { key: 'tools/failure_frequency', name: 'calls failed', color: VERMILLION },
-      { key: 'tools/failure_environment', name: 'calls failed by the environment', color: ORANGE, dashed: true },
+      { key: 'tools/call_frequency', color: BLUE },
+      { key: 'tools/failure_frequency', color: VERMILLION },
+      { key: 'tools/failure_environment', color: ORANGE, dashed: true },
     ],
   },
   {
     id: 'loss',
     title: 'Loss, clip fraction, approximate KL',
-    format: significant,
     // Skipped steps (no group survived the filter) have no loss: they show as gaps.
     series: [
-      { key: 'loss/policy', name: 'policy loss', color: BLUE },
-      { key: 'approx_kl', name: 'approx. KL', color: PURPLE },
-      { key: 'pg_clipfrac', name: 'clip fraction (right)', color: ORANGE, axis: 'right' },
+      { key: 'loss/policy', color: BLUE },
+      { key: 'approx_kl', color: PURPLE },
+      { key: 'pg_clipfrac', color: ORANGE, axis: 'right' },
     ],
-    right: { format: percent },
   },
   {
     id: 'throughput',
     title: 'Throughput (tokens/s)',
-    format: perSecond,
     series: [
-      { key: 'perf/sampled_tokens_per_s', name: 'sampled', color: BLUE },
-      { key: 'perf/trained_tokens_per_s', name: 'trained', color: GREEN },
+      { key: 'perf/sampled_tokens_per_s', color: BLUE },
+      { key: 'perf/trained_tokens_per_s', color: GREEN },
     ],
   },
 ];
 
-const CHARTED_METRICS = [...new Set(CHARTS.flatMap((chart) => chart.series.map((series) => series.key)))].filter(
-  (key) => !Object.values<string>(HELD_OUT).includes(key),
-);
+const CHARTED = [...new Set(CHARTS.flatMap((chart) => chart.series.map((series) => series.key)))];
+/** Charted step metrics, copied from each step report into its row. */
+const CHARTED_STEP_METRICS = CHARTED.filter((key): key is StepMetricKey => !isEvaluationMetric(key));
+/** Charted evaluation metrics, copied from each evaluation into the row of its step. */
+const CHARTED_EVALUATION_METRICS = CHARTED.filter(isEvaluationMetric);
+
+/** The series as LiveChart draws them: the registry's label, "(right)" on the right axis, evaluations as dots. */
+function liveSeries(series: ChartSeries[]): (LiveSeries & { key: MetricKey })[] {
+  return series.map((line) => ({
+    ...line,
+    name: METRICS[line.key].label + (line.axis === 'right' ? ' (right)' : ''),
+    sparse: isEvaluationMetric(line.key),
+  }));
+}
+
+/** The tick format of an axis: that of the unit of its first series. */
+function axisFormat(series: ChartSeries[], axis: 'left' | 'right'): ((value: number) => string) | null {
+  const first = series.find((line) => (line.axis ?? 'left') === axis);
+  return first ? unitFormat(METRICS[first.key].unit) : null;
+}
 
 /** Indices 0, stride, 2*stride, ... of n items, at most about `max`, and always the last one. */
 export function strideIndices(n: number, max: number): number[] {
@@ -137,7 +145,7 @@ function finiteOrNull(value: number | undefined): number | null {
 
 function rowOf(report: StepReport): CurveRow {
   const row: CurveRow = { step: report.step };
-  for (const key of CHARTED_METRICS) row[key] = finiteOrNull(report.metrics[key]);
+  for (const key of CHARTED_STEP_METRICS) row[key] = finiteOrNull(report.metrics[key]);
   return row;
 }
 
@@ -158,9 +166,7 @@ function curveRows(reports: StepReport[], evaluations: { step: number; evaluatio
       row = report ? rowOf(report) : { step };
       rows.set(step, row);
     }
-    row[HELD_OUT.sampled] = evaluation.sampledAccuracy;
-    row[HELD_OUT.greedy] = evaluation.greedyAccuracy;
-    row[HELD_OUT.passAtK] = evaluation.passAtK;
+    for (const key of CHARTED_EVALUATION_METRICS) row[key] = evaluationValue(evaluation, key);
   }
   return [...rows.values()].sort((a, b) => a.step - b.step);
 }
@@ -248,14 +254,17 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
   const headingId = `curve-${spec.id}`;
   const firstStep = Math.min(rows[0]?.step ?? 1, marks[0]?.step ?? Infinity);
   const lastStep = Math.max(rows.at(-1)?.step ?? 1, marks.at(-1)?.step ?? -Infinity);
+  const allSeries = useMemo(() => liveSeries(spec.series), [spec]);
   // Held-out series appear once there is a value to show (greedy accuracy may never be measured).
-  const series = useStableArray(spec.series.filter((s) => !s.sparse || rows.some((row) => row[s.key] !== null && row[s.key] !== undefined)));
+  const series = useStableArray(allSeries.filter((s) => !s.sparse || rows.some((row) => row[s.key] !== null && row[s.key] !== undefined)));
+  const leftFormat = axisFormat(spec.series, 'left')!;
+  const rightFormat = axisFormat(spec.series, 'right');
   const leftScale = yAxisScale(rows, series.filter((s) => s.axis !== 'right').map((s) => s.key), spec.domain);
-  const rightScale = spec.right ? yAxisScale(rows, series.filter((s) => s.axis === 'right').map((s) => s.key), spec.right.domain, true) : null;
+  const rightScale = rightFormat ? yAxisScale(rows, series.filter((s) => s.axis === 'right').map((s) => s.key), undefined, true) : null;
   const xDomain = liveStepDomain(firstStep, lastStep);
   const x = { domain: xDomain, ticks: stepTicks(xDomain[0], xDomain[1]) };
-  const left = { ...leftScale, format: spec.format };
-  const right = spec.right && rightScale ? { ...rightScale, format: spec.right.format } : undefined;
+  const left = { ...leftScale, format: leftFormat };
+  const right = rightFormat && rightScale ? { ...rightScale, format: rightFormat } : undefined;
   const placedMarks = marks.map((mark, i) => ({
     ...mark,
     lane: i % LABEL_LANES,

@@ -2,12 +2,33 @@
 // own "nice" ticks go through decimal.js and cost more than the rest of a redraw), and the
 // legend as plain HTML (cheaper to update than recharts' legend).
 
+import type { MetricUnit } from '../../core/metrics';
 import { niceDomain, niceStep, niceTicks } from '../../experiment/svg';
 
 export const CHART_HEIGHT = 190;
 
 export const percent = (value: number) => `${(100 * value).toFixed(0)}%`;
 export const twoDecimals = (value: number) => value.toFixed(2);
+const significant = (value: number) => (value === 0 ? '0' : Math.abs(value) < 1e-3 ? value.toExponential(1) : value.toPrecision(2));
+const perSecond = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0));
+
+/** Tick and hover format of a metric's unit: shares as percentages, entropies to two decimals. */
+export function unitFormat(unit: MetricUnit): (value: number) => string {
+  switch (unit) {
+    case 'fraction':
+      return percent;
+    case 'nats':
+    case 'tokens':
+    case 'calls':
+    case 'seconds':
+    case 'dispatches/token':
+      return twoDecimals;
+    case 'tokens/s':
+      return perSecond;
+    default:
+      return significant;
+  }
+}
 
 /** Rows of a line chart: x = step, one column per series (null where a series has no value). */
 export type ChartRow = { step: number } & Record<string, number | null | undefined>;

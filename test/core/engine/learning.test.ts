@@ -30,7 +30,7 @@ describe('learning', () => {
     const before = await evaluate();
     const trainer = new Trainer(config, policy);
     const kept: number[] = [];
-    for (let step = 0; step < STEPS; step++) kept.push((await trainer.runStep()).metrics['filter/kept_trajectories']);
+    for (let step = 0; step < STEPS; step++) kept.push((await trainer.runStep()).metrics['filter/kept_trajectories']!);
     const after = await evaluate();
     console.log(
       `held-out sampled accuracy (${PROMPTS} prompts x ${SAMPLES} at T=1): ${before.sampledAccuracy.toFixed(3)} -> ` +

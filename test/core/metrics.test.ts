@@ -1,0 +1,128 @@
+// The metric registry against what is really recorded: the keys a trainer's step report carries
+// (a step with an update and a skipped one) and an evaluation's fields. The charts' keys are
+// checked in test/app/chartMetrics.test.ts.
+
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { useBackend } from '../../src/core/backend';
+import { resolveConfig } from '../../src/core/config';
+import type { Evaluation } from '../../src/core/evaluate';
+import {
+  EVALUATION_METRICS,
+  evaluationValue,
+  formatMetric,
+  METRICS,
+  metricTitle,
+  STEP_METRICS,
+  type StepMetricKey,
+} from '../../src/core/metrics';
+import { MODEL_SCALES } from '../../src/core/model/config';
+import { disposePolicy, initPolicy } from '../../src/core/model/transformer';
+import type { ShapeMetrics } from '../../src/core/tao/types';
+import { Trainer, type StepReport } from '../../src/core/trainer';
+import { loadBundledTiny } from './engine/bundled';
+
+const keysWhere = (test: (presence: string) => boolean) =>
+  Object.entries(STEP_METRICS)
+    .filter(([, spec]) => test(spec.presence))
+    .map(([key]) => key)
+    .sort();
+
+async function oneStep(policy: ReturnType<typeof initPolicy>, overrides: Record<string, unknown>): Promise<StepReport> {
+  const trainer = new Trainer(resolveConfig({ groupSize: 4, promptsPerStep: 2, ...overrides }), policy);
+  try {
+    return await trainer.runStep();
+  } finally {
+    trainer.dispose();
+    disposePolicy(policy);
+  }
+}
+
+describe('metric registry', () => {
+  let updated: StepReport;
+  let skipped: StepReport;
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    // The warm-start policy with the group filter off: an update always happens.
+    updated = await oneStep(loadBundledTiny(), { preset: 'grpo', seed: 3 });
+    // Random weights answer nothing right: every group is all wrong, the filter drops it, no update.
+    skipped = await oneStep(initPolicy(MODEL_SCALES.tiny, 1), { preset: 'tao-rl', seed: 3 });
+  }, 60_000);
+
+  it('holds every key a step report with an update carries, and no other step key (WebGPU and worker keys aside)', () => {
+    expect(updated.skipped).toBe(false);
+    expect(Object.keys(updated.metrics).sort()).toEqual(keysWhere((p) => p === 'step' || p === 'update'));
+  });
+
+  it('holds every key of a skipped step, which has none of the update keys', () => {
+    expect(skipped.skipped).toBe(true);
+    expect(Object.keys(skipped.metrics).sort()).toEqual(keysWhere((p) => p === 'step'));
+  });
+
+  it('types the shaping metrics and the step metrics by the registry', () => {
+    expectTypeOf<keyof ShapeMetrics>().toExtend<StepMetricKey>();
+    expectTypeOf<keyof StepReport['metrics']>().toEqualTypeOf<StepMetricKey>();
+  });
+
+  it('holds every numeric field of an evaluation, once', () => {
+    const evaluation: Evaluation = {
+      prompts: 4,
+      samples: 2,
+      sampledAccuracy: 0.5,
+      passAtK: 0.75,
+      greedyAccuracy: null,
+      callRate: 1,
+      callFailureRate: 0.25,
+      environmentFailureRate: 0.125,
+      allCallsFailedRate: 0,
+      mixedGroups: 0.5,
+      byKind: {},
+    };
+    const fields = Object.values(EVALUATION_METRICS).map((spec) => spec.field);
+    expect(new Set(fields).size).toBe(fields.length);
+    const numeric = Object.entries(evaluation)
+      .filter(([field, value]) => (typeof value === 'number' || value === null) && field !== 'prompts' && field !== 'samples')
+      .map(([field]) => field);
+    expect([...fields].sort()).toEqual(expect.arrayContaining(numeric.sort()));
+    expect(evaluationValue(evaluation, 'held_out/pass_at_k')).toBe(0.75);
+    expect(evaluationValue(evaluation, 'held_out/greedy_accuracy')).toBeNull();
+  });
+
+  it('gives every metric a label, a short name and a one-line meaning; keys are not repeated across families', () => {
+    const stepKeys = Object.keys(STEP_METRICS);
+    expect(Object.keys(EVALUATION_METRICS).filter((key) => stepKeys.includes(key))).toEqual([]);
+    for (const [key, spec] of Object.entries(METRICS)) {
+      expect(spec.label, key).toMatch(/^([a-z]|[A-Z]{2})/); // lower case, acronyms aside
+      expect(spec.short.length, key).toBeLessThanOrEqual(12);
+      expect(spec.meaning, key).toMatch(/^[A-Zk].*\.$/);
+      expect(spec.meaning, key).not.toContain('\n');
+    }
+  });
+
+  it('names the verl and TRL metrics of SCALE-OUT where the quantity is the same', () => {
+    expect(STEP_METRICS['reward/mean'].verl).toBe('critic/score/mean');
+    expect(STEP_METRICS['entropy/trained_mean']).toMatchObject({ verl: 'actor/entropy', trl: 'entropy' });
+    expect(STEP_METRICS.pg_clipfrac.verl).toBe('actor/pg_clipfrac');
+    expect(STEP_METRICS.approx_kl.verl).toBe('actor/ppo_kl');
+    expect(STEP_METRICS['response_length/mean'].verl).toBe('response_length/mean');
+    expect(STEP_METRICS.frac_reward_zero_std.trl).toBe('frac_reward_zero_std');
+    expect(STEP_METRICS['tools/failure_frequency'].trl).toBe('tools/failure_frequency');
+    // TRL's call frequency counts calls per trajectory, not trajectories with a call.
+    expect(STEP_METRICS['tools/calls_per_trajectory'].trl).toBe('tools/call_frequency');
+    expect(STEP_METRICS['tools/call_frequency'].trl).toBeNull();
+    // No two workbench metrics claim the same verl or TRL name.
+    for (const engine of ['verl', 'trl'] as const) {
+      const names = Object.values(METRICS).map((spec) => spec[engine]).filter((name) => name !== null);
+      expect(new Set(names).size, engine).toBe(names.length);
+    }
+  });
+
+  it('writes titles and values with their unit', () => {
+    expect(metricTitle('entropy/post_tool_mean')).toBe('Entropy, post-tool tokens (nats)');
+    expect(metricTitle('filter/kept_trajectories')).toBe('Kept trajectories');
+    expect(formatMetric('filter/kept_trajectories', 0.426)).toBe('43%');
+    expect(formatMetric('time/step_s', 0.5249)).toBe('0.52 s');
+    expect(formatMetric('perf/sampled_tokens_per_s', 5120.4)).toBe('5120 tokens/s');
+    expect(formatMetric('loss/policy', undefined)).toBe('-');
+  });
+});
