@@ -25,7 +25,7 @@ type CurveRow = { step: number } & { [K in MetricKey]?: number | null };
 interface ChartSeries {
   key: MetricKey;
   color: string;
-  /** The right y axis, formatted by the unit of its first series; the left one by the unit of its first. */
+  /** Which y axis (left by default); each axis is formatted by the unit of its first series. */
   axis?: 'left' | 'right';
   dashed?: boolean;
 }
