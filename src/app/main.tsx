@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { isBackendName } from '../core/backend';
+import { isBackendName } from '../core/backendNames';
 import { LinkNotice } from './panels/LinkNotice';
 import { useWorkbench } from './store';
 import { configFromSearch, configToSearch, hasConfigParams } from './urlConfig';

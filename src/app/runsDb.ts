@@ -6,7 +6,8 @@
 import type { Config } from '../core/config';
 import type { Evaluation } from '../core/evaluate';
 import type { StepReport } from '../core/trainer';
-import type { SettingChange, WeightSnapshot } from '../worker/protocol';
+import type { SettingChange } from '../runs/types';
+import type { WeightSnapshot } from '../worker/protocol';
 
 export const DB_NAME = 'tao-rl-workbench';
 const DB_VERSION = 1;

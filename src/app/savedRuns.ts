@@ -4,6 +4,7 @@
 
 import { create } from 'zustand';
 import type { CheckpointManifest } from '../core/checkpoint';
+import { bundledCheckpointStem, checkpointFiles } from '../core/checkpointFiles';
 import { base64FromBytes, bytesFromBase64, exportRunJson, importRun, rolloutsJsonl, type ExportedRun, RUN_FORMAT, RUN_FORMAT_VERSION } from '../runs/format';
 import type { ComparedRun } from './compare';
 import { RunsDb, type RunMeta, type SavedRun } from './runsDb';
@@ -42,9 +43,9 @@ let purgeTimer: ReturnType<typeof setTimeout> | undefined;
 /** The manifest of the bundled checkpoint a config starts from (saved weights use its layout). */
 async function bundledManifest(meta: RunMeta): Promise<CheckpointManifest> {
   const { scale, task } = meta.config;
-  const stem = task === 'arithmetic' ? scale : `${scale}-${task}`;
-  const response = await fetch(`${import.meta.env.BASE_URL}models/${stem}.json`);
-  if (!response.ok) throw new Error(`models/${stem}.json could not be fetched (HTTP ${response.status})`);
+  const file = checkpointFiles(bundledCheckpointStem(scale, task)).manifest;
+  const response = await fetch(`${import.meta.env.BASE_URL}${file}`);
+  if (!response.ok) throw new Error(`${file} could not be fetched (HTTP ${response.status})`);
   return (await response.json()) as CheckpointManifest;
 }
 

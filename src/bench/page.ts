@@ -4,6 +4,7 @@
 
 import { useBackend } from '../core/backend';
 import { deserializePolicy, type CheckpointManifest } from '../core/checkpoint';
+import { bundledCheckpointStem, checkpointFiles } from '../core/checkpointFiles';
 import { MODEL_SCALES, type ModelScale } from '../core/model/config';
 import { initPolicy, type Policy } from '../core/model/transformer';
 import { type BackendPlan, type BackendResult, DEFAULT_GROUP, DEFAULT_PLANS, KERNEL_PATHS, type KernelPath, measure, renderMarkdown, setProgressReporter } from './measure';
@@ -21,8 +22,8 @@ setProgressReporter((label, message) => {
 });
 
 async function fetchCheckpoint(scale: ModelScale): Promise<{ manifest: CheckpointManifest; bytes: Uint8Array } | null> {
-  const base = `${import.meta.env.BASE_URL}models/${scale}`;
-  const [manifest, weights] = await Promise.all([fetch(`${base}.json`), fetch(`${base}.bin`)]);
+  const files = checkpointFiles(`${import.meta.env.BASE_URL}${bundledCheckpointStem(scale)}`);
+  const [manifest, weights] = await Promise.all([fetch(files.manifest), fetch(files.weights)]);
   // Vite's servers answer a missing file with a page: only JSON counts.
   if (!manifest.ok || !weights.ok || !(manifest.headers.get('content-type') ?? '').includes('json')) return null;
   return { manifest: (await manifest.json()) as CheckpointManifest, bytes: new Uint8Array(await weights.arrayBuffer()) };
@@ -52,7 +53,7 @@ async function run(): Promise<BackendResult[]> {
   const checkpoint = await fetchCheckpoint(scale);
   const makePolicy = (): { policy: Policy; source: string } =>
     checkpoint
-      ? { policy: deserializePolicy(checkpoint.manifest, checkpoint.bytes), source: `checkpoint models/${scale}.json` }
+      ? { policy: deserializePolicy(checkpoint.manifest, checkpoint.bytes), source: `checkpoint ${checkpointFiles(bundledCheckpointStem(scale)).manifest}` }
       : { policy: initPolicy(MODEL_SCALES[scale], 1), source: `random init (seed 1): no ${scale} checkpoint bundled` };
   const results: BackendResult[] = [];
   for (const path of kernels) {

@@ -15,7 +15,6 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   BENCH_BACKENDS,
   type BackendPlan,
@@ -31,11 +30,12 @@ import {
   setProgressReporter,
   TEMPERATURE,
 } from '../bench/measure';
+import { checkpointFiles } from '../core/checkpointFiles';
 import { MODEL_SCALES, parameterCount, type ModelScale } from '../core/model/config';
 import { setKernelPreference } from '../core/model/fusedDecoder';
 import { initPolicy, type Policy } from '../core/model/transformer';
 import { benchInChromium, closeChromiumBench } from './benchChromium';
-import { bundledCheckpoint, checkpointPaths, loadPolicy, runMain, startBackend, UsageError } from './common';
+import { bundledCheckpoint, loadPolicy, parseCommandArgs, runMain, startBackend, UsageError } from './common';
 
 function progress(label: string, message: string): void {
   process.stderr.write(`[${label}] ${message}\n`);
@@ -49,9 +49,28 @@ function positiveInt(flag: string, raw: string | undefined): number | undefined 
   return value;
 }
 
+const USAGE = `usage: npm run bench -- [--backends ${BENCH_BACKENDS.join(',')}] [--scales tiny,small] [--kernels ${KERNEL_PATHS.join(',')}]
+                        [--steps N] [--prompts N] [--ratio-prompts N] [--train-prompts N] [--group N] [--seed N] [--json FILE]
+Throughput of each backend on the policy, per model scale: sampling with and without the key/value
+cache, kernels and dispatches per position, training tokens/s, a full RL step, a tensor-leak check.
+One markdown table per scale on stdout, progress on stderr. Sizes default per backend; a flag
+given applies to every backend.
+
+  --backends LIST      any of ${BENCH_BACKENDS.join(', ')} (default all; chromium runs WebGPU in headless Chromium)
+  --scales LIST        model scales (default tiny,small); --scale is the same
+  --kernels LIST       WebGPU decoding paths: ${KERNEL_PATHS.join(', ')} (default both)
+  --prompts N          prompts of the sampling batch, each sampled --group times
+  --ratio-prompts N    prompts of the batch sampled with and without the cache
+  --steps N            training steps of the leak check and the training throughput
+  --train-prompts N    prompts (groups) per training step
+  --group N            samples per prompt (default ${DEFAULT_GROUP})
+  --seed N             seed (default 1)
+  --json FILE          also write every figure as JSON
+  -h, --help           this text`;
+
 runMain(async () => {
-  const { values } = parseArgs({
-    options: {
+  const values = parseCommandArgs(
+    {
       backends: { type: 'string', default: BENCH_BACKENDS.join(',') },
       scales: { type: 'string', default: 'tiny,small' },
       scale: { type: 'string' },
@@ -64,7 +83,8 @@ runMain(async () => {
       seed: { type: 'string', default: '1' },
       json: { type: 'string' },
     },
-  });
+    USAGE,
+  );
   const backends = values.backends!.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
   for (const b of backends) {
     if (!(BENCH_BACKENDS as readonly string[]).includes(b)) throw new UsageError(`--backends: "${b}" is not one of ${BENCH_BACKENDS.join(', ')}`);
@@ -95,7 +115,7 @@ runMain(async () => {
   const tables: { scale: ModelScale; results: BackendResult[]; seconds: number }[] = [];
   for (const scale of scales) {
     const checkpoint = bundledCheckpoint(scale);
-    const hasCheckpoint = fs.existsSync(checkpointPaths(checkpoint).manifest);
+    const hasCheckpoint = fs.existsSync(checkpointFiles(checkpoint).manifest);
     const scaleStarted = performance.now();
     const results: BackendResult[] = [];
     for (const backend of backends as BenchBackend[]) {
@@ -173,7 +193,7 @@ async function benchBackend(
 
 function makePolicy(scale: ModelScale, checkpoint: string | null): { policy: Policy; source: string } {
   if (checkpoint !== null) {
-    return { policy: loadPolicy(checkpoint).policy, source: `checkpoint ${path.relative(process.cwd(), checkpoint)}.json` };
+    return { policy: loadPolicy(checkpoint).policy, source: `checkpoint ${checkpointFiles(path.relative(process.cwd(), checkpoint)).manifest}` };
   }
   return { policy: initPolicy(MODEL_SCALES[scale], 1), source: `random init (seed 1): no ${scale} checkpoint in public/models` };
 }

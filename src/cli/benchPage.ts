@@ -9,10 +9,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
-import { REPO_ROOT, runMain, UsageError } from './common';
+import { parseCommandArgs, REPO_ROOT, runMain, UsageError } from './common';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'];
@@ -34,16 +33,28 @@ interface LongTask {
   step: string;
 }
 
+const USAGE = `usage: npm run bench:page -- [--backend wasm|webgpu|webgl|cpu] [--steps N] [--token-view] [--profile | --trace]
+The page's responsiveness while it trains: builds the app, trains in headless Chromium and
+records every main-thread task over 50 ms and the main thread's busy time per step.
+
+  --backend NAME       the page's backend (default wasm)
+  --steps N            steps to record (default 8)
+  --token-view         train one step first and keep the token view open
+  --profile            add a JavaScript profile by function and component
+  --trace              add what each long task ran
+  -h, --help           this text`;
+
 runMain(async () => {
-  const { values } = parseArgs({
-    options: {
+  const values = parseCommandArgs(
+    {
       backend: { type: 'string', default: 'wasm' },
       steps: { type: 'string', default: '8' },
       profile: { type: 'boolean', default: false },
       trace: { type: 'boolean', default: false },
       'token-view': { type: 'boolean', default: false },
     },
-  });
+    USAGE,
+  );
   const steps = Number(values.steps);
   if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps: "${values.steps}" is not an integer >= 1`);
   if (!fs.existsSync(CHROMIUM)) throw new UsageError(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);

@@ -4,18 +4,37 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { isBackendName, type BackendName } from '../core/backend';
 import { type CheckpointManifest, deserializePolicy, serializePolicy } from '../core/checkpoint';
+import { bundledCheckpointStem, checkpointFiles } from '../core/checkpointFiles';
 import type { ModelScale } from '../core/model/config';
 import type { Policy } from '../core/model/transformer';
 import { useNodeBackend } from './nodeWebgpu';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const MODELS_DIR = path.join(REPO_ROOT, 'public', 'models');
 
 /** An error the user caused (bad flag, missing file): printed as one line, exit code 2. */
 export class UsageError extends Error {}
+
+/**
+ * A command's flags, strictly: an unknown flag or a missing value is a UsageError (one line, exit
+ * 2). `--help` or `-h` anywhere a flag can stand prints `usage` and exits 0 before anything starts.
+ */
+export function parseCommandArgs<const T extends ParseArgsOptionsConfig>(options: T, usage: string, args = process.argv.slice(2)) {
+  // A lenient pass first, so that `--help` after an unknown flag still shows the usage.
+  const { tokens } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true, tokens: true });
+  if (tokens.some((token) => token.kind === 'option' && token.name === 'help')) {
+    process.stdout.write(`${usage.trimEnd()}\n`);
+    process.exit(0);
+  }
+  try {
+    return parseArgs({ args, options }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 /** wasm is the default in Node: the fastest CPU backend tfjs has without native add-ons. */
 export const DEFAULT_NODE_BACKEND: BackendName = 'wasm';
@@ -29,19 +48,15 @@ export async function startBackend(name: string | undefined): Promise<string> {
   return info.adapter ? `${info.name} (${info.adapter})` : info.name;
 }
 
-export function checkpointPaths(stem: string): { manifest: string; weights: string } {
-  return { manifest: `${stem}.json`, weights: `${stem}.bin` };
-}
-
-/** The bundled warm-start checkpoint of a scale and task: models/<scale>, or models/<scale>-<task> off arithmetic. */
-export function bundledCheckpoint(scale: ModelScale, task = 'arithmetic'): string {
-  return path.join(MODELS_DIR, task === 'arithmetic' ? scale : `${scale}-${task}`);
+/** The stem of the bundled warm-start checkpoint of a scale and task, as a path under public/. */
+export function bundledCheckpoint(scale: ModelScale, task?: string): string {
+  return path.join(REPO_ROOT, 'public', bundledCheckpointStem(scale, task));
 }
 
 export function loadPolicy(stem: string): { policy: Policy; manifest: CheckpointManifest } {
-  const paths = checkpointPaths(stem);
+  const paths = checkpointFiles(stem);
   if (!fs.existsSync(paths.manifest)) {
-    throw new UsageError(`no checkpoint at ${paths.manifest} (make one with: npm run pretrain -- --scale <scale> --task <task>)`);
+    throw new UsageError(`no checkpoint at ${paths.manifest} (make one with: npm run warmstart -- --scale <scale> --task <task>)`);
   }
   const manifest = JSON.parse(fs.readFileSync(paths.manifest, 'utf8')) as CheckpointManifest;
   const bytes = new Uint8Array(fs.readFileSync(paths.weights));
@@ -50,7 +65,7 @@ export function loadPolicy(stem: string): { policy: Policy; manifest: Checkpoint
 
 export async function savePolicy(stem: string, policy: Policy, provenance: Record<string, unknown>): Promise<void> {
   const { manifest, bytes } = await serializePolicy(policy, provenance);
-  const paths = checkpointPaths(stem);
+  const paths = checkpointFiles(stem);
   fs.mkdirSync(path.dirname(paths.manifest), { recursive: true });
   fs.writeFileSync(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
   fs.writeFileSync(paths.weights, bytes);

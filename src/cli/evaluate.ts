@@ -2,15 +2,29 @@
 // Held-out evaluation of a checkpoint: sampled accuracy (mean@k at temperature 1), pass@k,
 // greedy accuracy, tool-call and call-failure rates, mixed groups.
 
-import { parseArgs } from 'node:util';
 import { resolveConfig } from '../core/config';
 import { evaluateHeldOut } from '../core/evaluate';
-import { bundledCheckpoint, loadPolicy, runMain, startBackend, UsageError } from './common';
+import { bundledCheckpoint, loadPolicy, parseCommandArgs, runMain, startBackend, UsageError } from './common';
 import { evaluationLine } from './trainRun';
 
+const USAGE = `usage: npm run evaluate -- [--scale tiny|small|base | --checkpoint STEM] [--task NAME] [--prompts N] [--samples N]
+                           [--flaky P] [--seed N] [--backend NAME]
+Held-out evaluation of a checkpoint: sampled accuracy (mean@k at temperature 1), pass@k, greedy
+accuracy, tool-call and call-failure rates, mixed groups.
+
+  --scale NAME         evaluate the bundled checkpoint of this scale (default tiny)
+  --checkpoint STEM    evaluate STEM.json and STEM.bin instead
+  --task NAME          task family of the held-out prompts (default arithmetic)
+  --prompts N          held-out prompts (default 256)
+  --samples N          samples per prompt, the k of mean@k and pass@k (default 8)
+  --flaky P            probability that a tool call times out, the environment's fault (default 0)
+  --seed N             sampling seed (default 1)
+  --backend NAME       cpu, wasm or webgpu (default wasm)
+  -h, --help           this text`;
+
 runMain(async () => {
-  const { values } = parseArgs({
-    options: {
+  const values = parseCommandArgs(
+    {
       scale: { type: 'string', default: 'tiny' },
       checkpoint: { type: 'string' },
       task: { type: 'string', default: 'arithmetic' },
@@ -20,7 +34,8 @@ runMain(async () => {
       seed: { type: 'string', default: '1' },
       backend: { type: 'string' },
     },
-  });
+    USAGE,
+  );
   let config;
   try {
     config = resolveConfig({

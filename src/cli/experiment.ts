@@ -7,10 +7,19 @@
 import { PRESET_NAMES } from '../core/config';
 import { planExperiment } from '../experiment/plan';
 import { runMain, UsageError } from './common';
-import { COMMON_FLAGS, commonPlanOptions, parseCommand, runnerOptions, runPlan, type CommonValues } from './experimentRunner';
+import { COMMON_FLAGS, COMMON_USAGE, commonPlanOptions, parseCommand, runnerOptions, runPlan, type CommonValues } from './experimentRunner';
+
+const USAGE = `usage: npm run experiment -- [--presets LIST] [--seeds N] [--steps N] [--scale NAME] [--task NAME] [--flaky P]
+                             [--backend NAME] [--jobs N] --out DIR
+Every preset for every seed from the same warm-start checkpoint, seeds shared across presets (a
+paired comparison), in worker threads; resumable with the same command.
+
+  --presets LIST       presets to compare (default ${PRESET_NAMES.join(',')}); the baseline
+                       of paired differences is grpo when listed, else the first
+${COMMON_USAGE}`;
 
 runMain(async () => {
-  const values = parseCommand({ ...COMMON_FLAGS, presets: { type: 'string', default: PRESET_NAMES.join(',') } });
+  const values = parseCommand({ ...COMMON_FLAGS, presets: { type: 'string', default: PRESET_NAMES.join(',') } }, USAGE);
   const presets = values.presets!.split(',').map((p) => p.trim()).filter(Boolean);
   const unknown = presets.filter((p) => !(PRESET_NAMES as readonly string[]).includes(p));
   if (unknown.length > 0 || presets.length === 0) throw new UsageError(`--presets: "${unknown.join(',') || values.presets}" is not a list of ${PRESET_NAMES.join(', ')}`);

@@ -5,11 +5,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { parseArgs } from 'node:util';
 import type { ExperimentPlan, PlanOptions, RunSpec } from '../experiment/plan';
 import { summaryMarkdown, summaryPlots } from '../experiment/report';
 import { parseRunFile, summarise, type ExperimentSummary, type RunFile } from '../experiment/summary';
-import { bundledCheckpoint, UsageError } from './common';
+import { bundledCheckpoint, parseCommandArgs, UsageError } from './common';
 import type { RolloutsKept, ToRunner, ToWorker } from './experimentWorker';
 import { setVulkanEnvironment } from './nodeWebgpu';
 
@@ -33,6 +32,25 @@ export const COMMON_FLAGS = {
   rollouts: { type: 'string', default: 'last' },
   config: { type: 'string' },
 } as const;
+
+/** The help text of COMMON_FLAGS, for both commands' --help. */
+export const COMMON_USAGE = `  --seeds N            seeds per variant (default 6), from --first-seed N (default 1)
+  --steps N            RL steps per run (default 40)
+  --scale NAME         model scale (default tiny)
+  --task NAME          task family (default arithmetic)
+  --flaky P            probability that a tool call times out (default 0)
+  --checkpoint STEM    start every run from STEM.json and STEM.bin (default: the bundled one)
+  --backend NAME       cpu, wasm or webgpu (default wasm)
+  --jobs N             worker threads (default 2)
+  --out DIR            results folder (required): runs/, summary.json, summary.md, SVG plots
+  --lr X               learning rate of every variant
+  --eval-every N       held-out evaluation every N steps (default 10; 0: first and last only)
+  --eval-prompts N     held-out prompts per evaluation (default 128)
+  --eval-samples N     samples per held-out prompt (default 8)
+  --target X           accuracy that "steps to target" counts to (default 0.8)
+  --rollouts WHICH     full rollouts kept: all, last or none (default last)
+  --config JSON        any config fields of every variant
+  -h, --help           this text`;
 
 export type CommonValues = { [K in keyof typeof COMMON_FLAGS]: string | undefined };
 
@@ -94,8 +112,8 @@ export function runnerOptions(values: CommonValues, command: string): RunnerOpti
   return { out: values.out, jobs: integerFlag('jobs', values.jobs, 1), rollouts, target: numberFlag('target', values.target, 0, 1), command };
 }
 
-export function parseCommand(options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>) {
-  return parseArgs({ options, allowPositionals: false }).values as Record<string, string | undefined>;
+export function parseCommand(options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>, usage: string) {
+  return parseCommandArgs(options, usage) as Record<string, string | undefined>;
 }
 
 function runFile(out: string, id: string): string {

@@ -5,10 +5,19 @@
 import { PRESET_NAMES } from '../core/config';
 import { planExperiment } from '../experiment/plan';
 import { runMain, UsageError } from './common';
-import { COMMON_FLAGS, commonPlanOptions, parseCommand, runnerOptions, runPlan, type CommonValues } from './experimentRunner';
+import { COMMON_FLAGS, COMMON_USAGE, commonPlanOptions, parseCommand, runnerOptions, runPlan, type CommonValues } from './experimentRunner';
+
+const USAGE = `usage: npm run sweep -- --param NAME --values LIST [--preset NAME] [--seeds N] [--steps N] --out DIR [the experiment's flags]
+A sensitivity sweep of one setting: one variant per value, every value for every seed from the same
+warm-start checkpoint, in worker threads; resumable with the same command.
+
+  --param NAME         the setting to sweep, by its config path, e.g. bonus.coef
+  --values LIST        at least two numbers, the first is the baseline, e.g. 0,0.01,0.03,0.1
+  --preset NAME        the preset the values are set on (default tao-rl)
+${COMMON_USAGE}`;
 
 runMain(async () => {
-  const values = parseCommand({ ...COMMON_FLAGS, param: { type: 'string' }, values: { type: 'string' }, preset: { type: 'string', default: 'tao-rl' } });
+  const values = parseCommand({ ...COMMON_FLAGS, param: { type: 'string' }, values: { type: 'string' }, preset: { type: 'string', default: 'tao-rl' } }, USAGE);
   if (!values.param) throw new UsageError('--param: name the setting to sweep, e.g. --param bonus.coef');
   const swept = (values.values ?? '').split(',').map((v) => v.trim());
   if (swept.length < 2 || swept.some((v) => v === '' || !Number.isFinite(Number(v)))) {

@@ -5,6 +5,10 @@ import { ShapeInputError, parseShapeInput } from '../core/tao/parseShapeInput';
 import { shapeBatch } from '../core/tao/shape';
 
 const USAGE = 'usage: tao shape < input.json';
+const HELP = `usage: npm run tao -- shape < input.json
+TAO-RL shaping as a JSON command: reads {"config", "trajectories"} on stdin and prints, as JSON,
+whether each trajectory is kept (and why not), its advantage, each token's post-tool flag, loss
+weight, shaped advantage and bonus, and the batch's metrics. Bad input exits 2 with one line.`;
 const INPUT_ERROR_EXIT = 2;
 
 /** Thrown for anything wrong with what the user passed; the message is the whole report. */
@@ -37,6 +41,10 @@ function oneLine(text: string): string {
 
 async function main(): Promise<number> {
   const name = process.argv[2];
+  if (name === '--help' || name === '-h') {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
   if (name === undefined || !Object.hasOwn(commands, name)) {
     process.stderr.write(`${USAGE}\n`);
     return INPUT_ERROR_EXIT;

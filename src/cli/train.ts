@@ -4,16 +4,29 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Trainer } from '../core/trainer';
 import { evaluateHeldOut } from '../core/evaluate';
-import { bundledCheckpoint, loadPolicy, runMain, startBackend, tf, UsageError } from './common';
+import { bundledCheckpoint, loadPolicy, parseCommandArgs, runMain, startBackend, tf, UsageError } from './common';
 import { jsonLine } from './jsonl';
 import { configFromFlags, evaluationLine, FLAG_FIELDS, progressLine } from './trainRun';
 
+const USAGE = `usage: npm run train -- [--preset NAME] [--scale tiny|small|base] [--steps N] [--seed N] [--out FILE]
+                        [--backend cpu|wasm|webgpu] [config flags]
+Headless RL from the bundled warm-start checkpoint: one progress line per step, held-out
+evaluations, and with --out one JSON line per record.
+
+  --steps N            RL steps (default 50)
+  --out FILE           write the run as JSON lines: run, step and evaluation records
+  --checkpoint STEM    start from STEM.json and STEM.bin instead of the bundled checkpoint
+  --backend NAME       cpu, wasm or webgpu (default wasm)
+  --config JSON        any config fields, e.g. '{"shape":{"bonus":{"coef":0.1}}}'; flags win
+  --coef X             config shape.bonus.coef
+${Object.entries(FLAG_FIELDS).map(([flag, field]) => `  --${flag} X`.padEnd(23) + `config ${field}`).join('\n')}
+  -h, --help           this text`;
+
 runMain(async () => {
-  const { values } = parseArgs({
-    options: {
+  const values = parseCommandArgs(
+    {
       ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((flag) => [flag, { type: 'string' as const }])),
       coef: { type: 'string' },
       config: { type: 'string' },
@@ -22,7 +35,8 @@ runMain(async () => {
       checkpoint: { type: 'string' },
       backend: { type: 'string' },
     },
-  });
+    USAGE,
+  );
   const config = configFromFlags(values);
   const steps = Number(values.steps);
   if (!Number.isInteger(steps) || steps < 0) throw new UsageError(`--steps: "${values.steps}" is not an integer >= 0`);

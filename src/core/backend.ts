@@ -6,10 +6,9 @@
  * which installs Dawn's WebGPU before the tfjs WebGPU backend is loaded.
  */
 import * as tf from '@tensorflow/tfjs';
+import { BACKEND_LABELS, BACKEND_NAMES, isBackendName, type BackendName } from './backendNames';
 
-export type BackendName = 'cpu' | 'wasm' | 'webgpu' | 'webgl';
-
-export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'webgpu', 'webgl'];
+export { BACKEND_NAMES, isBackendName, type BackendName };
 
 export interface BackendInfo {
   name: BackendName;
@@ -34,12 +33,6 @@ export interface UseBackendOptions {
   wasmPaths?: string | Record<string, string>;
 }
 
-export function isBackendName(s: string): s is BackendName {
-  return (BACKEND_NAMES as readonly string[]).includes(s);
-}
-
-const LABEL: Record<BackendName, string> = { cpu: 'CPU', wasm: 'WASM', webgpu: 'WebGPU', webgl: 'WebGL' };
-
 /**
  * Registers (importing its package when needed) and switches tfjs to `name`, waits until it is
  * ready and checks it is really active. Throws an Error that says which backend could not start
@@ -49,7 +42,7 @@ export async function useBackend(name: BackendName, options: UseBackendOptions =
   if (!isBackendName(name)) {
     throw new Error(`Unknown backend '${String(name)}': choose one of ${BACKEND_NAMES.join(', ')}.`);
   }
-  const label = LABEL[name];
+  const label = BACKEND_LABELS[name];
   let adapter: string | undefined;
 
   if (name === 'wasm') {

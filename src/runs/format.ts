@@ -13,7 +13,7 @@ import type { FinishReason } from '../core/rollout';
 import type { DiscardReason, TokenKind } from '../core/tao/types';
 import { TOOL_ERROR_KINDS } from '../core/tools/types';
 import type { StepReport, StepSettings, TrajectoryReport } from '../core/trainer';
-import type { SettingChange } from '../worker/protocol';
+import type { SettingChange } from './types';
 
 export const RUN_FORMAT = 'tao-rl-workbench/run';
 /** Bumped when a field changes meaning or a reader of the old version could not read the new one. */

@@ -6,6 +6,10 @@ import type { Config } from '../core/config';
 import type { KernelPathStatus } from '../core/model/fusedDecoder';
 import type { Evaluation } from '../core/evaluate';
 import type { StepReport, StepSettings } from '../core/trainer';
+import type { SettingChange } from '../runs/types';
+
+// 'settingsApplied' carries the changes a run file stores: the type is the file format's.
+export type { SettingChange };
 
 /** Backend preference: 'auto' tries WebGPU, then WebGL, then CPU. */
 export type BackendChoice = BackendName | 'auto';
@@ -48,14 +52,6 @@ export type WorkerStatus = 'loading' | 'ready' | 'running' | 'paused' | 'error';
 
 /** Why training stopped on its own. */
 export type FailureKind = 'crash' | 'device_lost' | 'nan' | 'load';
-
-export interface SettingChange {
-  field: string;
-  from: unknown;
-  to: unknown;
-  /** The first step that runs with the new value. */
-  step: number;
-}
 
 export type FromWorker =
   | { type: 'backend'; backend: BackendReport }

@@ -4,7 +4,8 @@
 // No Worker API in here: tests drive it in Node with a plain `post`.
 
 import * as tf from '@tensorflow/tfjs';
-import type { BackendInfo, BackendName } from '../core/backend';
+import type { BackendInfo } from '../core/backend';
+import { BACKEND_LABELS, type BackendName } from '../core/backendNames';
 import { chooseKernelPath } from '../core/model/fusedDecoder';
 import { deserializePolicy, loadWeights, serializePolicy, type CheckpointManifest } from '../core/checkpoint';
 import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
@@ -599,7 +600,6 @@ function errorText(error: unknown): string {
 /** Fastest first: the order 'auto' tries, and the fallbacks of a chosen backend that fails. */
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'cpu'];
 
-const BACKEND_LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
 /** Rough speed rank for the small policies here, to say "slower" only when it is. */
 const BACKEND_SPEED: Record<BackendName, number> = { webgpu: 3, webgl: 2, wasm: 1, cpu: 0 };
 
@@ -631,9 +631,9 @@ export async function startPreferredBackend(
 }
 
 function fallbackText(choice: BackendChoice, failed: { name: BackendName; reason: string }[], running: BackendName): string {
-  const labels = failed.map((f, i) => BACKEND_LABEL[f.name] + (i === 0 && choice !== 'auto' ? ' (your choice)' : ''));
+  const labels = failed.map((f, i) => BACKEND_LABELS[f.name] + (i === 0 && choice !== 'auto' ? ' (your choice)' : ''));
   const list = labels.length === 1 ? labels[0] : `${labels.slice(0, -1).join(', ')} and ${labels.at(-1)}`;
   const slower = BACKEND_SPEED[running] < BACKEND_SPEED[failed[0].name] ? ', slower' : '';
   const reasons = failed.map((f) => f.reason).join('; ');
-  return `${list} ${failed.length === 1 ? 'is' : 'are'} not available in this browser: training on ${BACKEND_LABEL[running]}${slower}. (${reasons}.)`;
+  return `${list} ${failed.length === 1 ? 'is' : 'are'} not available in this browser: training on ${BACKEND_LABELS[running]}${slower}. (${reasons}.)`;
 }

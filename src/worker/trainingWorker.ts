@@ -4,34 +4,32 @@
 
 import { useBackend } from '../core/backend';
 import type { CheckpointManifest } from '../core/checkpoint';
+import { bundledCheckpointStem, checkpointFiles } from '../core/checkpointFiles';
 import type { ModelScale } from '../core/model/config';
 import type { FromWorker, ToWorker } from './protocol';
 import { startPreferredBackend, TrainingSession, type Checkpoint } from './session';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
-/**
- * The bundled warm-start checkpoint of a scale and task: public/models/<scale>.json and .bin for
- * arithmetic, public/models/<scale>-<task>.json and .bin for any other task family.
- */
+/** The bundled warm-start checkpoint of a scale and task (its files: core/checkpointFiles.ts). */
 async function loadBundledCheckpoint(scale: ModelScale, task: string): Promise<Checkpoint> {
-  const stem = task === 'arithmetic' ? scale : `${scale}-${task}`;
-  const base = new URL(`${import.meta.env.BASE_URL}models/${stem}`, scope.location.href).href;
+  const files = checkpointFiles(bundledCheckpointStem(scale, task));
   const [manifestResponse, weightsResponse] = await Promise.all([
-    fetchBundled(`${base}.json`, scale, task),
-    fetchBundled(`${base}.bin`, scale, task),
+    fetchBundled(files.manifest, scale, task),
+    fetchBundled(files.weights, scale, task),
   ]);
   let manifest: CheckpointManifest;
   try {
     manifest = (await manifestResponse.json()) as CheckpointManifest;
   } catch {
-    throw missingCheckpoint(scale, task, `models/${stem}.json is not JSON`);
+    throw missingCheckpoint(scale, task, `${files.manifest} is not JSON`);
   }
   return { manifest, bytes: new Uint8Array(await weightsResponse.arrayBuffer()) };
 }
 
-async function fetchBundled(url: string, scale: ModelScale, task: string): Promise<Response> {
-  const file = url.slice(url.lastIndexOf('/models/') + 1);
+/** `file` is relative to the page's base URL, e.g. models/tiny.json. */
+async function fetchBundled(file: string, scale: ModelScale, task: string): Promise<Response> {
+  const url = new URL(`${import.meta.env.BASE_URL}${file}`, scope.location.href).href;
   let response: Response;
   try {
     response = await fetch(url);

@@ -2,13 +2,11 @@
 // or tfjs's own), a fallback in plain words, the backend switcher, the step counter, the worker's
 // status, the last step's speed and GPU dispatches per token, and a failure with the way back.
 
-import type { BackendName } from '../../core/backend';
+import { BACKEND_LABELS } from '../../core/backendNames';
 import type { BackendChoice, FailureKind, WorkerStatus } from '../../worker/protocol';
 import { CopyLinkButton } from './LinkNotice';
 import { useWorkbench } from '../store';
 import './panels.css';
-
-const BACKEND_LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU', wasm: 'WASM' };
 
 const BACKEND_OPTIONS: { value: BackendChoice; label: string }[] = [
   { value: 'auto', label: 'auto (best available)' },

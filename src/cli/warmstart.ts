@@ -1,17 +1,29 @@
-// npm run pretrain -- --scale tiny|small|base --seed N [--steps N] [--out STEM] [--backend B]
+// npm run warmstart -- --scale tiny|small|base --seed N [--steps N] [--task NAME] [--out STEM] [--backend B]
 // Supervised warm start on generated demonstrations, then a held-out check of the properties RL
 // needs (sampled accuracy .25-.45, greedy > .6, mixed groups of 8 > 80%, failing calls).
 
-import { parseArgs } from 'node:util';
+import { checkpointFiles } from '../core/checkpointFiles';
 import { evaluatePolicy } from '../core/evaluate';
 import { MODEL_SCALES, type ModelScale, parameterCount } from '../core/model/config';
 import { PRETRAIN_DEFAULTS, pretrain } from '../core/pretrain';
 import { evaluationSet, getTask } from '../core/tasks';
-import { bundledCheckpoint, formatNumber, runMain, savePolicy, startBackend, UsageError } from './common';
+import { bundledCheckpoint, formatNumber, parseCommandArgs, runMain, savePolicy, startBackend, UsageError } from './common';
+
+const USAGE = `usage: npm run warmstart -- [--scale tiny|small|base] [--seed N] [--steps N] [--task NAME] [--out STEM] [--backend NAME]
+Supervised warm start on generated demonstrations, then a held-out check; writes a checkpoint
+(STEM.json and STEM.bin) that RL starts from.
+
+  --scale NAME         model scale: tiny, small or base (default tiny)
+  --seed N             seed of the initial weights and the demonstrations (default 1)
+  --steps N            optimiser steps (default per scale: ${Object.entries(PRETRAIN_DEFAULTS).map(([s, d]) => `${s} ${d.steps}`).join(', ')})
+  --task NAME          task family of the demonstrations (default arithmetic)
+  --out STEM           where to write (default: the bundled checkpoint of the scale and task)
+  --backend NAME       cpu, wasm or webgpu (default wasm)
+  -h, --help           this text`;
 
 runMain(async () => {
-  const { values } = parseArgs({
-    options: {
+  const values = parseCommandArgs(
+    {
       scale: { type: 'string', default: 'tiny' },
       seed: { type: 'string', default: '1' },
       steps: { type: 'string' },
@@ -19,7 +31,8 @@ runMain(async () => {
       out: { type: 'string' },
       backend: { type: 'string' },
     },
-  });
+    USAGE,
+  );
   const scale = values.scale as ModelScale;
   if (!(scale in MODEL_SCALES)) throw new UsageError(`--scale: "${values.scale}" is not one of tiny, small, base`);
   const seed = Number(values.seed);
@@ -52,5 +65,6 @@ runMain(async () => {
   console.log(`by kind: ${Object.entries(evaluation.byKind).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
   const stem = values.out ?? bundledCheckpoint(scale, values.task!);
   await savePolicy(stem, policy, { pretrain: options, backend, trainSeconds: Math.round(trainSeconds), evaluation });
-  console.log(`wrote ${stem}.json and ${stem}.bin`);
+  const files = checkpointFiles(stem);
+  console.log(`wrote ${files.manifest} and ${files.weights}`);
 });
