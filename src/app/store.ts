@@ -4,7 +4,8 @@
 
 import type { KernelPathStatus } from '../core/model/fusedDecoder';
 import { create } from 'zustand';
-import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
+import { resolveConfig, type Config } from '../core/config';
+import { stepSettingFields } from '../core/settings';
 import type { Evaluation } from '../core/evaluate';
 import type { StepReport, StepSettings } from '../core/trainer';
 import type { BackendChoice, BackendReport, FailureKind, FromWorker, SettingChange, ToWorker, WeightSnapshot, WorkerStatus } from '../worker/protocol';
@@ -13,16 +14,13 @@ import type { SavedRun } from './runsDb';
 /** Full rollouts are kept for this many most recent steps; metrics for all. */
 export const ROLLOUT_HISTORY = 200;
 
-/** Config fields that take effect at the next step while training runs (the trainer's settings). */
-export const LIVE_SETTINGS = LIVE_FIELDS.filter((field): field is keyof StepSettings & (typeof LIVE_FIELDS)[number] => field !== 'evalEvery');
-
 export interface WorkbenchState {
   /** The run shown and trained: its id in the browser's saved runs, and its name. */
   runId: string;
   runName: string;
   /** The config the current run was started with, live changes applied. */
   config: Config;
-  /** The config as edited; fields outside LIVE_SETTINGS that differ from `config` need a reset. */
+  /** The config as edited; fields other than the step settings that differ from `config` need a reset. */
   draft: Config;
   backendChoice: BackendChoice;
   backend: BackendReport | null;
@@ -78,23 +76,16 @@ export function withRolloutHistory(reports: StepReport[]): StepReport[] {
 
 /** Fields whose draft value differs from the run's and that only a reset can apply. */
 export function pendingResetFields(state: Pick<WorkbenchState, 'config' | 'draft'>): string[] {
-  const live = new Set<string>(LIVE_SETTINGS);
+  const live = new Set(stepSettingFields());
   return (Object.keys(state.draft) as (keyof Config)[]).filter(
     (field) => !live.has(field) && JSON.stringify(state.draft[field]) !== JSON.stringify(state.config[field]),
   );
 }
 
-/** The live part of a config patch, or null when it has none. */
+/** The live part of a config patch (the fields the trainer applies at its next step), or null when it has none. */
 function liveSettings(patch: Partial<Config>): Partial<StepSettings> | null {
-  const settings: Partial<StepSettings> = {};
-  let any = false;
-  for (const field of LIVE_SETTINGS) {
-    if (field in patch) {
-      (settings as Record<string, unknown>)[field] = patch[field];
-      any = true;
-    }
-  }
-  return any ? settings : null;
+  const fields = stepSettingFields().filter((field) => field in patch);
+  return fields.length > 0 ? (Object.fromEntries(fields.map((field) => [field, patch[field as keyof Config]])) as Partial<StepSettings>) : null;
 }
 
 export function initialConfig(): Config {

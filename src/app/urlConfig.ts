@@ -1,18 +1,10 @@
 // The config in the page's URL, as TensorFlow Playground carries its state: a link names its
-// preset and every field that differs from that preset's defaults, the seed always, so opening it
-// reproduces the run. A field a link gets wrong stays at its default and is named in a problem.
+// preset and every setting that differs from that preset's defaults, the seed always, so opening
+// it reproduces the run. Parameters are the settings' URL keys (settings.ts). A field a link gets
+// wrong stays at its default and is named in a problem.
 
-import {
-  ConfigError,
-  DEFAULT_PRESET,
-  NUMBER_RANGES,
-  numberProblem,
-  PRESET_NAMES,
-  presetConfig,
-  resolveConfig,
-  type Config,
-  type PresetName,
-} from '../core/config';
+import { ConfigError, DEFAULT_PRESET, PRESET_NAMES, presetConfig, resolveConfig, type Config, type PresetName } from '../core/config';
+import { getAt, leavesOf, sameLeaf, setAt, settingAt, settingByUrlKey, type Setting } from '../core/settings';
 
 /** URL parameters the page reads itself (main.tsx); a link may carry them beside the config. */
 const PAGE_PARAMS = new Set(['backend']);
@@ -20,38 +12,23 @@ const PAGE_PARAMS = new Set(['backend']);
 /** Always in a link: the preset the fields override, and the seed a reader looks for first. */
 const ALWAYS_SHOWN = new Set(['preset', 'seed']);
 
-type Leaf = string | number | boolean | null;
-
-/** Every leaf of a config as [dotted path, value], in the config's field order. */
-function configLeaves(config: Config): [string, Leaf][] {
-  const leaves: [string, Leaf][] = [];
-  const walk = (value: unknown, path: string) => {
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const [key, child] of Object.entries(value)) walk(child, path === '' ? key : `${path}.${key}`);
-    } else {
-      leaves.push([path, value as Leaf]);
-    }
-  };
-  walk(config, '');
-  return leaves;
-}
-
 /** How a value reads in a link: numbers exactly as String prints them, booleans and null as words. */
-function linkValue(value: Leaf): string {
+function linkValue(value: unknown): string {
   return value === null ? 'null' : String(value);
 }
 
 /**
- * The query string ("?preset=...&seed=...") of a config: the preset, the seed, and every field,
- * shape fields by dotted path (`shape.bonus.coef`), whose value differs from the preset's default.
- * `backend`, when given, is kept as the page's own parameter.
+ * The query string ("?preset=...&seed=...") of a config: the preset, the seed, and every setting,
+ * under its URL key (`shape.bonus.coef`), whose value differs from the preset's default, in the
+ * config's field order. `backend`, when given, is kept as the page's own parameter.
  */
 export function configToSearch(config: Config, backend?: string | null): string {
-  const defaults = new Map(configLeaves(presetConfig(config.preset)));
+  const defaults = new Map(leavesOf(presetConfig(config.preset)));
   const params = new URLSearchParams({ preset: config.preset });
-  for (const [path, value] of configLeaves(config)) {
-    if (path === 'preset') continue;
-    if (ALWAYS_SHOWN.has(path) || !Object.is(value, defaults.get(path))) params.set(path, linkValue(value));
+  for (const [path, value] of leavesOf(config)) {
+    const setting = settingAt(path);
+    if (!setting || path === 'preset') continue;
+    if (ALWAYS_SHOWN.has(path) || !sameLeaf(value, defaults.get(path))) params.set(setting.urlKey, linkValue(value));
   }
   if (backend) params.set('backend', backend);
   return `?${params.toString()}`;
@@ -61,16 +38,19 @@ export function configToSearch(config: Config, backend?: string | null): string 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /**
- * A link's text as the field's type reads it. Text that does not parse stays text, so that the
+ * A link's text as the setting's type reads it. Text that does not parse stays text, so that the
  * validation names it as given ("abc" must be an integer ...).
  */
-function parseLinkValue(text: string, fallback: Leaf): unknown {
-  if (typeof fallback === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
-  if (typeof fallback === 'number' || fallback === null) {
-    if (text === 'null') return null;
-    return DECIMAL.test(text) ? Number(text) : text;
+function parseLinkValue(text: string, setting: Setting): unknown {
+  switch (setting.type) {
+    case 'boolean':
+      return text === 'true' ? true : text === 'false' ? false : text;
+    case 'choice':
+      return text;
+    default:
+      if (text === 'null') return null;
+      return DECIMAL.test(text) ? Number(text) : text;
   }
-  return text;
 }
 
 /** The value as a problem sentence shows it: numbers bare, text quoted (resolveConfig's form). */
@@ -78,25 +58,10 @@ function shownValue(value: unknown): string {
   return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
-/** `overrides` with `value` set at a dotted path, nested objects created on the way. */
-function withField(overrides: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
-  const [head, ...rest] = path.split('.');
-  if (rest.length === 0) return { ...overrides, [head]: value };
-  const inner = overrides[head];
-  const nested = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : {};
-  return { ...overrides, [head]: withField(nested, rest.join('.'), value) };
-}
-
-/** Why a field's value is refused, in the words of resolveConfig / numberProblem, or null. */
+/** Why a setting's value is refused, in resolveConfig's words, or null. */
 function fieldProblem(overrides: Record<string, unknown>, path: string, value: unknown): string | null {
-  // The page's input fields show NUMBER_RANGES; say the same range (the shape parser's is looser).
-  const range = NUMBER_RANGES[path];
-  if (range && !(value === null && path === 'shape.bonus.window')) {
-    const problem = numberProblem(value, range);
-    if (problem) return `${path}: ${shownValue(value)} ${problem}`;
-  }
   try {
-    resolveConfig(withField(overrides, path, value));
+    resolveConfig(setAt(overrides, path, value));
     return null;
   } catch (error) {
     if (error instanceof ConfigError) return error.message;
@@ -105,9 +70,10 @@ function fieldProblem(overrides: Record<string, unknown>, path: string, value: u
 }
 
 /**
- * The config a link describes: the preset's config with each field of the link applied, one at a
- * time. A field that is unknown, unreadable or out of range keeps its default and adds a problem
- * naming the field, the value given and what is allowed. The page's own parameters are skipped.
+ * The config a link describes: the preset's config with each setting of the link applied, one at
+ * a time. A parameter that is unknown, unreadable or out of range keeps its default and adds a
+ * problem naming the field, the value given and what is allowed. The page's own parameters are
+ * skipped.
  */
 export function configFromSearch(search: string): { config: Config; problems: string[] } {
   const params = new URLSearchParams(search);
@@ -120,19 +86,19 @@ export function configFromSearch(search: string): { config: Config; problems: st
     else problems.push(`preset: ${shownValue(givenPreset)} is not one of ${PRESET_NAMES.join(', ')}; the default ${DEFAULT_PRESET} is used.`);
   }
 
-  const defaults = new Map(configLeaves(presetConfig(preset)));
+  const defaults = presetConfig(preset);
   let overrides: Record<string, unknown> = { preset };
-  for (const [path, text] of params) {
-    if (path === 'preset' || PAGE_PARAMS.has(path)) continue;
-    if (!defaults.has(path)) {
-      problems.push(`${path}: not a config field; ${shownValue(text)} is ignored.`);
+  for (const [key, text] of params) {
+    if (key === 'preset' || PAGE_PARAMS.has(key)) continue;
+    const setting = settingByUrlKey(key);
+    if (!setting) {
+      problems.push(`${key}: not a config field; ${shownValue(text)} is ignored.`);
       continue;
     }
-    const fallback = defaults.get(path) as Leaf;
-    const value = parseLinkValue(text, fallback);
-    const problem = fieldProblem(overrides, path, value);
-    if (problem) problems.push(`${problem}; the default ${linkValue(fallback)} is used.`);
-    else overrides = withField(overrides, path, value);
+    const value = parseLinkValue(text, setting);
+    const problem = fieldProblem(overrides, setting.path, value);
+    if (problem) problems.push(`${problem}; the default ${linkValue(getAt(defaults, setting.path))} is used.`);
+    else overrides = setAt(overrides, setting.path, value);
   }
   return { config: resolveConfig(overrides), problems };
 }

@@ -1,13 +1,13 @@
-// The one typed config of a run: every knob with its default, its range and its source, the
-// presets of docs/algorithm.md §6, and validation that names the field, the value and the
-// allowed range before any work starts.
+// The one typed config of a run: every knob with its default and its source, the presets of
+// docs/algorithm.md §6, and validation that names the field, the value and the allowed range
+// before any work starts. Each leaf's range, label, flag and liveness: the registry in settings.ts.
 
-import { MODEL_SCALES, type ModelScale } from './model/config';
-import { parseShapeConfig, ShapeInputError } from './tao/parseShapeInput';
+import type { ModelScale } from './model/config';
+import { extensionDefaults, getAt, isPlainObject, mergeDeep, setAt, settingAt, settingProblem, settings } from './settings';
 import { DEFAULT_SHAPE_CONFIG } from './tao/shape';
 import type { ShapeConfig } from './tao/types';
-import { taskNames } from './tasks';
-import { toolNames } from './tools';
+
+type Fields = Record<string, unknown>;
 
 export interface Config {
   /** Named ablation this run started from (section 6); the fields below may override it. */
@@ -166,58 +166,18 @@ export const PRESETS: Record<
 
 export const DEFAULT_PRESET: PresetName = 'tao-rl';
 
-/** The full config of a preset with every other field at its default. */
+/**
+ * The full config of a preset with every other field at its default (and each registered
+ * extension setting at its own), in Config's field order with the shaping last.
+ */
 export function presetConfig(preset: PresetName): Config {
   const { fill, promptsPerStep, shape } = PRESETS[preset];
-  return { ...BASE, preset, fill: fill ?? BASE.fill, promptsPerStep: promptsPerStep ?? BASE.promptsPerStep, shape: structuredClone(shape) };
+  const config: Config = { preset, ...BASE, fill: fill ?? BASE.fill, promptsPerStep: promptsPerStep ?? BASE.promptsPerStep, shape: structuredClone(shape) };
+  return extensionDefaults().reduce((withExtension, [path, value]) => setAt(withExtension, path, value), config);
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
-}
-
-interface NumberRange {
-  min?: number;
-  max?: number;
-  minExclusive?: boolean;
-  integer?: boolean;
-  describe: string;
-}
-
-/** Allowed values of every numeric field: validation and the page's input fields share them. */
-export const NUMBER_RANGES: Record<string, NumberRange> = {
-  seed: { integer: true, min: 0, max: 2 ** 31 - 1, describe: 'an integer in [0, 2147483647]' },
-  flakyProbability: { min: 0, max: 1, describe: 'a number in [0, 1]' },
-  groupSize: { integer: true, min: 2, max: 64, describe: 'an integer in [2, 64]' },
-  promptsPerStep: { integer: true, min: 1, max: 64, describe: 'an integer in [1, 64]' },
-  temperature: { min: 0, minExclusive: true, max: 4, describe: 'a number in (0, 4]' },
-  maxToolCalls: { integer: true, min: 0, max: 10, describe: 'an integer in [0, 10]' },
-  overSample: { integer: true, min: 1, max: 8, describe: 'an integer in [1, 8]' },
-  maxGenBatches: { integer: true, min: 1, max: 32, describe: 'an integer in [1, 32]' },
-  learningRate: { min: 0, minExclusive: true, max: 0.1, describe: 'a number in (0, 0.1]' },
-  ppoEpochs: { integer: true, min: 1, max: 16, describe: 'an integer in [1, 16]' },
-  clipLow: { min: 0, minExclusive: true, max: 1, describe: 'a number in (0, 1]' },
-  clipHigh: { min: 0, minExclusive: true, max: 10, describe: 'a number in (0, 10]' },
-  dualClip: { min: 1, minExclusive: true, max: 100, describe: 'a number in (1, 100]' },
-  entropyCoef: { min: 0, max: 1, describe: 'a number in [0, 1]' },
-  klCoef: { min: 0, max: 10, describe: 'a number in [0, 10]' },
-  gradClip: { min: 0, minExclusive: true, max: 1000, describe: 'a number in (0, 1000]' },
-  evalEvery: { integer: true, min: 0, max: 100000, describe: 'an integer in [0, 100000]' },
-  evalPrompts: { integer: true, min: 1, max: 512, describe: 'an integer in [1, 512]' },
-  evalSamples: { integer: true, min: 1, max: 64, describe: 'an integer in [1, 64]' },
-  'shape.toolFailStrength': { min: 0, max: 1, describe: 'a number in [0, 1]' },
-  'shape.bonus.coef': { min: 0, max: 10, describe: 'a number in [0, 10]' },
-  'shape.bonus.kappa': { min: 0, minExclusive: true, max: 100, describe: 'a number in (0, 100]' },
-  'shape.bonus.window': { integer: true, min: 0, max: 80, describe: 'null or an integer in [0, 80]' },
-};
-
-/** Why a number is outside its range, or null when it is inside. */
-export function numberProblem(value: unknown, range: NumberRange): string | null {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return `must be ${range.describe}`;
-  const belowMin = range.min !== undefined && (range.minExclusive ? value <= range.min : value < range.min);
-  const aboveMax = range.max !== undefined && value > range.max;
-  if (belowMin || aboveMax || (range.integer && !Number.isInteger(value))) return `is out of range (must be ${range.describe})`;
-  return null;
 }
 
 function fail(field: string, value: unknown, problem: string): never {
@@ -230,90 +190,35 @@ function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    fail(field, value, `is not one of ${allowed.join(', ')}`);
+/** Overrides name only fields the preset's config has, and give objects where it has objects. */
+function checkShape(overrides: Fields, base: Fields, prefix: string): void {
+  const known = Object.keys(base);
+  for (const [key, value] of Object.entries(overrides)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    if (!Object.hasOwn(base, key)) fail(path, value, `is not a config field (known: ${known.join(', ')})`);
+    if (!isPlainObject(base[key])) continue;
+    if (!isPlainObject(value)) fail(path, value, 'must be an object');
+    checkShape(value, base[key], path);
   }
-  return value as T;
-}
-
-function bool(field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') fail(field, value, 'must be true or false');
-  return value as boolean;
 }
 
 /**
- * A complete, valid config from a preset name and overrides (any subset of fields, shape fields
- * included). Throws ConfigError naming the first bad field. Unknown fields are errors.
+ * A complete, valid config from a preset name and overrides (any subset of fields; nested fields
+ * such as shape.bonus merge leaf by leaf over the preset's). Every leaf is checked against its
+ * entry in the setting registry; throws ConfigError naming the first bad field, its value and
+ * what is allowed. Unknown fields are errors.
  */
 export function resolveConfig(overrides: Record<string, unknown> = {}): Config {
-  const presetName = oneOf('preset', overrides.preset ?? DEFAULT_PRESET, PRESET_NAMES);
-  const base = presetConfig(presetName);
-  const allowed = new Set(Object.keys(base));
-  for (const key of Object.keys(overrides)) {
-    if (!allowed.has(key)) fail(key, overrides[key], `is not a config field (known: ${[...allowed].join(', ')})`);
+  const preset = overrides.preset ?? DEFAULT_PRESET;
+  const presetProblem = settingProblem(settingAt('preset')!, preset);
+  if (presetProblem) fail('preset', preset, presetProblem);
+  const base = presetConfig(preset as PresetName);
+  checkShape(overrides, base as unknown as Fields, '');
+  const config = mergeDeep(base, overrides);
+  for (const setting of settings()) {
+    const value = getAt(config, setting.path);
+    const problem = settingProblem(setting, value);
+    if (problem) fail(setting.path, value, problem);
   }
-  const merged: Record<string, unknown> = { ...base, ...overrides };
-  const config = { preset: presetName } as Config;
-  for (const [field, range] of Object.entries(NUMBER_RANGES)) {
-    if (field.startsWith('shape.')) continue;
-    const problem = numberProblem(merged[field], range);
-    if (problem) fail(field, merged[field], problem);
-    (config as unknown as Record<string, unknown>)[field] = merged[field];
-  }
-  config.scale = oneOf('scale', merged.scale, Object.keys(MODEL_SCALES) as ModelScale[]);
-  config.task = oneOf('task', merged.task, taskNames());
-  config.tool = oneOf('tool', merged.tool, toolNames());
-  config.fill = oneOf('fill', merged.fill, ['duplicate', 'resample'] as const);
-  config.detachEntropy = bool('detachEntropy', merged.detachEntropy);
-  config.shape = resolveShape(base.shape, overrides.shape);
   return config;
 }
-
-/** Shape overrides merge over the preset's shape, bonus fields one by one. */
-function resolveShape(presetShape: ShapeConfig, raw: unknown): ShapeConfig {
-  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
-    fail('shape', raw, 'must be an object');
-  }
-  const given = (raw ?? {}) as Record<string, unknown>;
-  const givenBonus = given.bonus;
-  const bonus =
-    givenBonus && typeof givenBonus === 'object' && !Array.isArray(givenBonus)
-      ? { ...presetShape.bonus, ...(givenBonus as object) }
-      : givenBonus === undefined
-        ? presetShape.bonus
-        : givenBonus; // null and other non-objects reach the parser, which names them
-  let shape: ShapeConfig;
-  try {
-    shape = parseShapeConfig({ ...presetShape, ...given, bonus }, 'shape');
-  } catch (error) {
-    if (error instanceof ShapeInputError) throw new ConfigError(error.message);
-    throw error;
-  }
-  const checks: [string, number][] = [
-    ['shape.toolFailStrength', shape.toolFailStrength],
-    ['shape.bonus.coef', shape.bonus.coef],
-    ['shape.bonus.kappa', shape.bonus.kappa],
-  ];
-  if (shape.bonus.window !== null) checks.push(['shape.bonus.window', shape.bonus.window]);
-  for (const [field, value] of checks) {
-    const problem = numberProblem(value, NUMBER_RANGES[field]);
-    if (problem) fail(field, value, problem);
-  }
-  return shape;
-}
-
-/** Fields whose change takes effect at the next step of a running run (the page's live knobs). */
-export const LIVE_FIELDS = [
-  'learningRate',
-  'temperature',
-  'clipLow',
-  'clipHigh',
-  'dualClip',
-  'entropyCoef',
-  'klCoef',
-  'gradClip',
-  'shape',
-  'flakyProbability',
-  'evalEvery',
-] as const;

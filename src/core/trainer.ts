@@ -9,6 +9,7 @@ import { clonePolicy, disposePolicy, namedWeights, type Policy } from './model/t
 import { startDispatchCounter } from './model/dispatchCounter';
 import type { StepMetrics, UpdateMetrics } from './metrics';
 import { Rng } from './rng';
+import { stepSettingFields, type StepSettingField } from './settings';
 import { sampleGroups, type FinishReason, type Trajectory } from './rollout';
 import { isBonusEligible } from './tao/bonus';
 import { policyLoss, type LossBatch } from './tao/loss';
@@ -48,11 +49,11 @@ export interface TrajectoryReport {
   };
 }
 
-/** The live settings a step ran with (so a change made while training shows where it took effect). */
-export type StepSettings = Pick<
-  Config,
-  'learningRate' | 'temperature' | 'clipLow' | 'clipHigh' | 'dualClip' | 'entropyCoef' | 'klCoef' | 'gradClip' | 'shape' | 'flakyProbability'
->;
+/**
+ * The live settings a step ran with (so a change made while training shows where it took effect):
+ * the registry's live fields that the step reads (settings.ts).
+ */
+export type StepSettings = Pick<Config, StepSettingField>;
 
 export interface StepReport {
   step: number;
@@ -256,8 +257,7 @@ function mean(values: number[]): number {
 }
 
 function pickSettings(config: Config): StepSettings {
-  const { learningRate, temperature, clipLow, clipHigh, dualClip, entropyCoef, klCoef, gradClip, shape, flakyProbability } = config;
-  return { learningRate, temperature, clipLow, clipHigh, dualClip, entropyCoef, klCoef, gradClip, shape: structuredClone(shape), flakyProbability };
+  return Object.fromEntries(stepSettingFields().map((field) => [field, structuredClone(config[field as keyof Config])])) as StepSettings;
 }
 
 /** Group id -> indices of its trajectories. */

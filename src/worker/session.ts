@@ -8,7 +8,8 @@ import type { BackendInfo } from '../core/backend';
 import { BACKEND_LABELS, type BackendName } from '../core/backendNames';
 import { chooseKernelPath } from '../core/model/fusedDecoder';
 import { deserializePolicy, loadWeights, serializePolicy, type CheckpointManifest } from '../core/checkpoint';
-import { LIVE_FIELDS, resolveConfig, type Config } from '../core/config';
+import { resolveConfig, type Config } from '../core/config';
+import { diffLeaves, isPlainObject, liveFields, mergeDeep } from '../core/settings';
 import { evaluateHeldOut } from '../core/evaluate';
 import type { ModelScale } from '../core/model/config';
 import { disposePolicy, namedWeights, type Policy } from '../core/model/transformer';
@@ -376,13 +377,14 @@ export class TrainingSession {
       this.post({ type: 'status', status: 'loading', message: 'Settings not applied: nothing is loaded yet.' });
       return;
     }
-    const live = new Set<string>(LIVE_FIELDS);
+    const live = new Set(liveFields());
     const ignored = Object.keys(settings).filter((field) => !live.has(field));
     const next: Config = { ...this.config };
     for (const [field, value] of Object.entries(settings)) {
       if (!live.has(field)) continue;
-      (next as unknown as Record<string, unknown>)[field] =
-        field === 'shape' ? mergeShape(this.config.shape, value as Partial<Config['shape']>) : value;
+      // An object (the shaping) merges leaf by leaf over the current one; validation names anything else.
+      const current = (this.config as unknown as Record<string, unknown>)[field];
+      (next as unknown as Record<string, unknown>)[field] = isPlainObject(current) ? mergeDeep(current, value) : value;
     }
     try {
       resolveConfig(next as unknown as Record<string, unknown>);
@@ -397,7 +399,7 @@ export class TrainingSession {
       if (!live.has(field)) continue;
       const from = (this.config as unknown as Record<string, unknown>)[field];
       const to = (next as unknown as Record<string, unknown>)[field];
-      for (const change of changedLeaves(field, from, to)) changes.push({ ...change, step });
+      for (const change of diffLeaves(from, to, field)) changes.push({ field: change.path, from: change.from, to: change.to, step });
     }
     this.config = next;
     this.post({ type: 'settingsApplied', changes });
@@ -561,22 +563,7 @@ export class TrainingSession {
 
 /** The live part of a config, to hand to Trainer.updateSettings before each step. */
 function liveSettings(config: Config): Partial<Config> {
-  return Object.fromEntries(LIVE_FIELDS.map((field) => [field, config[field]]));
-}
-
-function mergeShape(shape: Config['shape'], patch: Partial<Config['shape']> | undefined): Config['shape'] {
-  if (!patch || typeof patch !== 'object') return patch as unknown as Config['shape']; // validation names it
-  return { ...shape, ...patch, bonus: { ...shape.bonus, ...(patch.bonus ?? {}) } };
-}
-
-/** Changed values, one per leaf of nested objects ('shape.bonus.coef'). */
-function changedLeaves(field: string, from: unknown, to: unknown): { field: string; from: unknown; to: unknown }[] {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (isObject(from) && isObject(to)) {
-    const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])];
-    return keys.flatMap((key) => changedLeaves(`${field}.${key}`, from[key], to[key]));
-  }
-  return Object.is(from, to) ? [] : [{ field, from, to }];
+  return Object.fromEntries(liveFields().map((field) => [field, config[field as keyof Config]]));
 }
 
 /** Loads checkpoint bytes (manifest order, float32) into a policy of the same model. */

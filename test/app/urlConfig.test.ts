@@ -64,7 +64,7 @@ describe('configFromSearch', () => {
     expect(config.learningRate).toBe(3e-4);
     expect(config.shape.bonus.coef).toBe(0.01);
     expect(problems).toEqual([
-      'preset: "nope" is not one of grpo, dapo, entropy-adv, aepo, tao-filter, tao-bonus, tao-rl; the default tao-rl is used.',
+      'preset: "nope" is not one of grpo, grpo-2x, dapo, entropy-adv, aepo, tool-fail-filter, tao-filter, tao-bonus, tao-rl; the default tao-rl is used.',
       'seed: "abc" must be an integer in [0, 2147483647]; the default 1 is used.',
       'learningRate: 5 is out of range (must be a number in (0, 0.1]); the default 0.0003 is used.',
       'shape.bonus.coef: -1 is out of range (must be a number in [0, 10]); the default 0.01 is used.',

@@ -67,23 +67,27 @@ describe('defaults', () => {
 describe('presets (docs/algorithm.md §6)', () => {
   // | preset | group filter | tool-fail filter | bonus | scope |
   // | GRPO | off | off | off | - |
+  // | GRPO, 2x prompts | off | off | off | - |
   // | DAPO | on (fill by resampling) | off | off | - |
   // | Entropy-advantage (Cheng) | off | off | additive clipped | all tokens |
   // | AEPO-style | off | off | multiplicative | all tokens |
+  // | Tool-fail filter only | off | on | off | - |
   // | TAO-RL filter only | on | on | off | - |
   // | TAO-RL bonus only | off | off | multiplicative | post-tool |
   // | TAO-RL | on | on | multiplicative | post-tool |
   const table: [PresetName, string, boolean, boolean, 'off' | 'additive' | 'multiplicative', 'all' | 'post_tool' | null][] = [
     ['grpo', 'GRPO', false, false, 'off', null],
+    ['grpo-2x', 'GRPO, 2x prompts', false, false, 'off', null],
     ['dapo', 'DAPO', true, false, 'off', null],
     ['entropy-adv', 'Entropy-advantage (Cheng)', false, false, 'additive', 'all'],
     ['aepo', 'AEPO-style', false, false, 'multiplicative', 'all'],
+    ['tool-fail-filter', 'Tool-fail filter only', false, true, 'off', null],
     ['tao-filter', 'TAO-RL filter only', true, true, 'off', null],
     ['tao-bonus', 'TAO-RL bonus only', false, false, 'multiplicative', 'post_tool'],
     ['tao-rl', 'TAO-RL', true, true, 'multiplicative', 'post_tool'],
   ];
 
-  it('lists exactly the seven presets of the table', () => {
+  it('lists exactly the nine presets of the table', () => {
     expect([...PRESET_NAMES].sort()).toEqual(table.map((row) => row[0]).sort());
   });
 

@@ -1,45 +1,49 @@
-// The controls: run buttons, the preset, and every knob of the config the page exposes. Live
-// fields (LIVE_SETTINGS) go to the worker on each valid change and take effect at the next step;
-// the others only edit the draft, are marked "needs reset", and a reset applies them.
+// The controls: run buttons, the preset, and every setting the registry places on the page
+// (src/core/settings.ts: label, range, help and fieldset). Live settings go to the worker on each
+// valid change and take effect at the next step; the others only edit the draft, are marked
+// "needs reset", and a reset applies them.
 
-import { MODEL_SCALES, parameterCount, type ModelScale } from '../../core/model/config';
-import { NUMBER_RANGES, PRESET_NAMES, PRESETS, numberProblem, presetConfig, type Config, type PresetName } from '../../core/config';
-import type { BonusMode, BonusScope, ShapeConfig } from '../../core/tao/types';
-import { taskNames } from '../../core/tasks';
+import { PRESETS, presetConfig, type Config, type PresetName } from '../../core/config';
+import { getAt, labelInSentence, setAt, settingAt, settingProblem, settings, type ControlGroup, type NumberSetting, type Setting } from '../../core/settings';
 import { pendingResetFields, useWorkbench } from '../store';
 import { NumberField, SelectField, Toggle } from './fields';
 import './panels.css';
 
+const FIELDSETS: { group: ControlGroup; name: string }[] = [
+  { group: 'run', name: 'Run' },
+  { group: 'bonus', name: 'Entropy bonus' },
+  { group: 'filters', name: 'Filters' },
+  { group: 'optimiser', name: 'Optimiser' },
+];
+
+/** The order within each fieldset; a setting the registry puts in a fieldset and this list lacks comes last in it. */
+const PAGE_ORDER = [
+  'preset', 'scale', 'task', 'seed', 'groupSize', 'promptsPerStep',
+  'shape.bonus.mode', 'shape.bonus.coef', 'shape.bonus.kappa', 'shape.bonus.scope', 'shape.bonus.window', 'shape.bonus.afterSuccessOnly',
+  'shape.groupFilter', 'shape.toolFailFilter', 'shape.toolFailStrength',
+  'learningRate', 'temperature', 'clipLow', 'clipHigh', 'entropyCoef', 'klCoef', 'flakyProbability',
+];
+
+function pageRank(setting: Setting): number {
+  const rank = PAGE_ORDER.indexOf(setting.path);
+  return rank === -1 ? PAGE_ORDER.length : rank;
+}
+
+function settingsIn(group: ControlGroup): Setting[] {
+  return settings()
+    .filter((setting) => setting.control === group)
+    .sort((a, b) => pageRank(a) - pageRank(b));
+}
+
+function topField(path: string): string {
+  return path.split('.')[0];
+}
+
 /** How the pending-reset note names a config field. */
-const FIELD_LABELS: Partial<Record<keyof Config, string>> = {
-  preset: 'preset',
-  fill: 'batch fill',
-  scale: 'model scale',
-  task: 'task family',
-  seed: 'seed',
-  groupSize: 'group size',
-  promptsPerStep: 'prompts per batch',
-};
-
-const PRESET_OPTIONS = PRESET_NAMES.map((name) => ({ value: name, label: PRESETS[name].label }));
-
-const SCALE_OPTIONS = (Object.keys(MODEL_SCALES) as ModelScale[]).map((scale) => ({
-  value: scale,
-  label: `${scale} · ${(parameterCount(MODEL_SCALES[scale]) / 1e6).toFixed(1)}M`,
-}));
-
-const BONUS_MODE_OPTIONS: { value: BonusMode; label: string }[] = [
-  { value: 'multiplicative', label: 'multiplicative (TAO-RL)' },
-  { value: 'additive', label: 'additive (Cheng)' },
-  { value: 'off', label: 'off' },
-];
-
-const SCOPE_OPTIONS: { value: BonusScope; label: string }[] = [
-  { value: 'post_tool', label: 'post-tool (TAO-RL)' },
-  { value: 'all', label: 'all tokens (AEPO)' },
-];
-
-const WINDOW_RANGE = { ...NUMBER_RANGES['shape.bonus.window'], describe: 'empty (whole turn) or an integer in [0, 80]' };
+function fieldName(field: string): string {
+  const setting = settingAt(field);
+  return setting ? labelInSentence(setting) : field;
+}
 
 /**
  * A preset sets exactly what docs/algorithm.md §6 varies between the ablations: the preset
@@ -58,20 +62,91 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 // Edits read the store at call time, so two edits between renders both land.
-function editShape(patch: Partial<ShapeConfig>): void {
+function editSetting(path: string, value: unknown): void {
   const { draft, editConfig } = useWorkbench.getState();
-  editConfig({ shape: { ...draft.shape, ...patch } });
+  const field = topField(path);
+  editConfig({ [field]: getAt(setAt(draft, path, value), field) } as Partial<Config>);
 }
 
-function editBonus(patch: Partial<ShapeConfig['bonus']>): void {
-  editShape({ bonus: { ...useWorkbench.getState().draft.shape.bonus, ...patch } });
+/** What the field says under it: the registry's help, and how to write null where null is allowed. */
+function hintOf(setting: Setting): string {
+  return setting.type !== 'boolean' && setting.type !== 'choice' && setting.nullMeans ? `${setting.help}; empty: ${setting.nullMeans}` : setting.help;
+}
+
+function CoefSlider({ setting, coef }: { setting: NumberSetting; coef: number }) {
+  return (
+    <input
+      type="range"
+      className="field-slider"
+      aria-label="Entropy bonus slider"
+      min={0}
+      max={1}
+      step={0.01}
+      value={Math.min(coef, 1)}
+      onChange={(event) => {
+        const next = Number(event.target.value);
+        if (settingProblem(setting, next) === null && next !== coef) editSetting(setting.path, next);
+      }}
+    />
+  );
+}
+
+function PresetField({ setting, draft, pending }: { setting: Setting; draft: Config; pending: Set<string> }) {
+  const editConfig = useWorkbench((state) => state.editConfig);
+  const options = setting.type === 'choice' ? setting.choices().map((name) => ({ value: name as PresetName, label: setting.choiceLabel?.(name) ?? name })) : [];
+  const modified = !sameJson(draft.shape, PRESETS[draft.preset].shape) || draft.fill !== presetConfig(draft.preset).fill;
+  return (
+    <SelectField
+      label={setting.label}
+      value={draft.preset}
+      options={options}
+      onChange={(preset) => editConfig(presetPatch(preset))}
+      pending={pending.has('preset') || pending.has('fill')}
+      hint={`${PRESETS[draft.preset].source}${modified ? ' (modified below)' : ''}`}
+    />
+  );
+}
+
+/** One setting's field, drawn from its registry entry. */
+function SettingControl({ setting, draft, pending }: { setting: Setting; draft: Config; pending: Set<string> }) {
+  if (setting.path === 'preset') return <PresetField setting={setting} draft={draft} pending={pending} />;
+  const value = getAt(draft, setting.path);
+  const isPending = pending.has(topField(setting.path));
+  const onChange = (next: unknown) => editSetting(setting.path, next);
+  switch (setting.type) {
+    case 'boolean':
+      return <Toggle label={setting.label} checked={value as boolean} onChange={onChange} hint={hintOf(setting)} pending={isPending} />;
+    case 'choice':
+      return (
+        <SelectField
+          label={setting.label}
+          value={value as string}
+          options={setting.choices().map((choice) => ({ value: choice, label: setting.choiceLabel?.(choice) ?? choice }))}
+          onChange={onChange}
+          hint={hintOf(setting)}
+          pending={isPending}
+        />
+      );
+    default: {
+      const slider = setting.path === 'shape.bonus.coef';
+      return (
+        <NumberField
+          setting={setting}
+          value={value as number | null}
+          onCommit={onChange}
+          hint={slider ? `${setting.help}; slider 0–1, field up to ${setting.max}` : hintOf(setting)}
+          pending={isPending}
+          extra={slider ? <CoefSlider setting={setting} coef={value as number} /> : undefined}
+        />
+      );
+    }
+  }
 }
 
 export function Controls() {
   const draft = useWorkbench((state) => state.draft);
   const config = useWorkbench((state) => state.config);
   const status = useWorkbench((state) => state.status);
-  const editConfig = useWorkbench((state) => state.editConfig);
   const start = useWorkbench((state) => state.start);
   const pause = useWorkbench((state) => state.pause);
   const step = useWorkbench((state) => state.step);
@@ -80,8 +155,6 @@ export function Controls() {
   const pending = new Set(pendingResetFields({ config, draft }));
   const canRun = status === 'ready' || status === 'paused';
   const canReset = status !== 'loading';
-  const { bonus } = draft.shape;
-  const presetModified = !sameJson(draft.shape, PRESETS[draft.preset].shape) || draft.fill !== presetConfig(draft.preset).fill;
 
   return (
     <section className="panel controls" aria-labelledby="controls-heading">
@@ -107,7 +180,7 @@ export function Controls() {
       {pending.size > 0 && (
         <div className="controls-pending" role="note">
           <span>
-            Reset to apply: {[...pending].map((field) => FIELD_LABELS[field as keyof Config] ?? field).join(', ')}.
+            Reset to apply: {[...pending].map((field) => fieldName(field)).join(', ')}.
           </span>
           <button type="button" onClick={reset} disabled={!canReset}>
             Apply now
@@ -115,134 +188,20 @@ export function Controls() {
         </div>
       )}
 
-      <fieldset className="controls-group">
-        <legend>Run · applies at reset</legend>
-        <SelectField
-          label="Preset"
-          value={draft.preset}
-          options={PRESET_OPTIONS}
-          onChange={(preset) => editConfig(presetPatch(preset))}
-          pending={pending.has('preset') || pending.has('fill')}
-          hint={`${PRESETS[draft.preset].source}${presetModified ? ' (modified below)' : ''}`}
-        />
-        <SelectField label="Model scale" value={draft.scale} options={SCALE_OPTIONS} onChange={(scale) => editConfig({ scale })} pending={pending.has('scale')} />
-        <SelectField
-          label="Task family"
-          value={draft.task}
-          options={taskNames().map((task) => ({ value: task, label: task }))}
-          onChange={(task) => editConfig({ task })}
-          pending={pending.has('task')}
-        />
-        <NumberField label="Seed" value={draft.seed} range={NUMBER_RANGES.seed} onCommit={(seed) => editConfig({ seed })} pending={pending.has('seed')} />
-        <NumberField
-          label="Group size"
-          value={draft.groupSize}
-          range={NUMBER_RANGES.groupSize}
-          onCommit={(groupSize) => editConfig({ groupSize })}
-          hint="trajectories per prompt"
-          pending={pending.has('groupSize')}
-        />
-        <NumberField
-          label="Prompts per batch"
-          value={draft.promptsPerStep}
-          range={NUMBER_RANGES.promptsPerStep}
-          onCommit={(promptsPerStep) => editConfig({ promptsPerStep })}
-          hint="groups trained on per RL step"
-          pending={pending.has('promptsPerStep')}
-        />
-      </fieldset>
-
-      <fieldset className="controls-group">
-        <legend>Entropy bonus · live, next step</legend>
-        <SelectField label="Bonus mode" value={bonus.mode} options={BONUS_MODE_OPTIONS} onChange={(mode) => editBonus({ mode })} />
-        <NumberField
-          label="Entropy bonus coefficient"
-          value={bonus.coef}
-          range={NUMBER_RANGES['shape.bonus.coef']}
-          onCommit={(coef) => editBonus({ coef })}
-          hint="a (multiplicative) or α (additive); slider 0–1, field up to 10"
-          extra={
-            <input
-              type="range"
-              className="field-slider"
-              aria-label="Entropy bonus slider"
-              min={0}
-              max={1}
-              step={0.01}
-              value={Math.min(bonus.coef, 1)}
-              onChange={(event) => {
-                const coef = Number(event.target.value);
-                if (numberProblem(coef, NUMBER_RANGES['shape.bonus.coef']) === null && coef !== bonus.coef) editBonus({ coef });
-              }}
-            />
-          }
-        />
-        <NumberField
-          label="Kappa"
-          value={bonus.kappa}
-          range={NUMBER_RANGES['shape.bonus.kappa']}
-          onCommit={(kappa) => editBonus({ kappa })}
-          hint="additive form: bonus clipped to |A| / κ"
-        />
-        <SelectField label="Bonus scope" value={bonus.scope} options={SCOPE_OPTIONS} onChange={(scope) => editBonus({ scope })} />
-        <NumberField
-          label="Post-tool window"
-          value={bonus.window}
-          range={WINDOW_RANGE}
-          emptyAllowed
-          placeholder="whole turn"
-          unit="tokens"
-          onCommit={(window) => editBonus({ window })}
-          hint="first k policy tokens after a tool result; empty: the whole turn"
-        />
-        <Toggle label="After successful calls only" checked={bonus.afterSuccessOnly} onChange={(afterSuccessOnly) => editBonus({ afterSuccessOnly })} />
-      </fieldset>
-
-      <fieldset className="controls-group">
-        <legend>Filters · live, next step</legend>
-        <Toggle
-          label="Group filter"
-          checked={draft.shape.groupFilter}
-          onChange={(groupFilter) => editShape({ groupFilter })}
-          hint="drop groups whose rewards are all equal (DAPO dynamic sampling)"
-        />
-        <Toggle
-          label="Tool-fail filter"
-          checked={draft.shape.toolFailFilter}
-          onChange={(toolFailFilter) => editShape({ toolFailFilter })}
-          hint="mask trajectories whose tool calls all failed (TAO-RL)"
-        />
-        <NumberField
-          label="Tool-fail strength"
-          value={draft.shape.toolFailStrength}
-          range={NUMBER_RANGES['shape.toolFailStrength']}
-          onCommit={(toolFailStrength) => editShape({ toolFailStrength })}
-          hint="a masked trajectory's loss weight is 1 − strength"
-        />
-      </fieldset>
-
-      <fieldset className="controls-group">
-        <legend>Optimiser · live, next step</legend>
-        <NumberField label="Learning rate" value={draft.learningRate} range={NUMBER_RANGES.learningRate} onCommit={(learningRate) => editConfig({ learningRate })} />
-        <NumberField label="Temperature" value={draft.temperature} range={NUMBER_RANGES.temperature} onCommit={(temperature) => editConfig({ temperature })} />
-        <NumberField label="Clip low" value={draft.clipLow} range={NUMBER_RANGES.clipLow} onCommit={(clipLow) => editConfig({ clipLow })} hint="PPO ε below 1" />
-        <NumberField label="Clip high" value={draft.clipHigh} range={NUMBER_RANGES.clipHigh} onCommit={(clipHigh) => editConfig({ clipHigh })} hint="PPO ε above 1 (DAPO clip-higher)" />
-        <NumberField
-          label="Entropy regulariser"
-          value={draft.entropyCoef}
-          range={NUMBER_RANGES.entropyCoef}
-          onCommit={(entropyCoef) => editConfig({ entropyCoef })}
-          hint="β_H: loss −= β_H · mean entropy"
-        />
-        <NumberField label="KL coefficient" value={draft.klCoef} range={NUMBER_RANGES.klCoef} onCommit={(klCoef) => editConfig({ klCoef })} hint="to the starting policy; 0 is off" />
-        <NumberField
-          label="Flaky tool probability"
-          value={draft.flakyProbability}
-          range={NUMBER_RANGES.flakyProbability}
-          onCommit={(flakyProbability) => editConfig({ flakyProbability })}
-          hint="chance a tool call times out whatever its expression"
-        />
-      </fieldset>
+      {FIELDSETS.map(({ group, name }) => {
+        const members = settingsIn(group);
+        if (members.length === 0) return null;
+        return (
+          <fieldset key={group} className="controls-group">
+            <legend>
+              {name} · {members.every((setting) => setting.live) ? 'live, next step' : 'applies at reset'}
+            </legend>
+            {members.map((setting) => (
+              <SettingControl key={setting.path} setting={setting} draft={draft} pending={pending} />
+            ))}
+          </fieldset>
+        );
+      })}
     </section>
   );
 }

@@ -1,19 +1,22 @@
-// Small labelled inputs for the controls. A number field validates every keystroke against the
-// config's own ranges (NUMBER_RANGES) and calls onCommit only with a valid value, so invalid
-// input is refused at the field and never reaches the store or the worker.
+// Small labelled inputs for the controls. A number field validates every keystroke against its
+// setting's range in the registry (src/core/settings.ts) and calls onCommit only with a valid
+// value, so invalid input is refused at the field and never reaches the store or the worker.
 
 import { useId, useState, type ChangeEvent, type ReactNode } from 'react';
-import { numberProblem, type NUMBER_RANGES } from '../../core/config';
+import { allowedValues, settingProblem, type NumberSetting } from '../../core/settings';
 import './panels.css';
 
-type NumberRange = (typeof NUMBER_RANGES)[string];
+/** How a number field writes null: empty, and what that means ("empty (whole turn)"). */
+function emptyWord(setting: NumberSetting): string {
+  return `empty (${setting.nullMeans})`;
+}
 
-/** The value typed, or why it is refused. Empty text is null where `emptyAllowed`. */
-export function parseNumberInput(text: string, range: NumberRange, emptyAllowed = false): { value: number | null } | { problem: string } {
+/** The value typed, or why it is refused. Empty text is null where the setting allows null. */
+export function parseNumberInput(text: string, setting: NumberSetting): { value: number | null } | { problem: string } {
   const trimmed = text.trim();
-  if (trimmed === '') return emptyAllowed ? { value: null } : { problem: `required: ${range.describe}` };
+  if (trimmed === '') return setting.nullMeans !== undefined ? { value: null } : { problem: `required: ${allowedValues(setting)}` };
   const value = Number(trimmed);
-  const problem = numberProblem(value, range);
+  const problem = settingProblem(setting, value, emptyWord(setting));
   return problem === null ? { value } : { problem: `${trimmed} ${problem}` };
 }
 
@@ -49,11 +52,13 @@ function describedBy(id: string, problem: string | null | undefined, pending: bo
   return ids.length > 0 ? ids.join(' ') : undefined;
 }
 
-interface NumberFieldCommon {
-  label: string;
-  range: NumberRange;
-  placeholder?: string;
-  unit?: string;
+/** A setting's number field: its label, range and unit from the registry; empty is null where the setting allows null. */
+export interface NumberFieldProps {
+  setting: NumberSetting;
+  /** null only where the setting allows it. */
+  value: number | null;
+  /** Gets each valid value that differs from `value`, never a refused one. */
+  onCommit: (value: number | null) => void;
   hint?: ReactNode;
   /** The draft differs from the running config and only a reset applies it. */
   pending?: boolean;
@@ -61,18 +66,8 @@ interface NumberFieldCommon {
   extra?: ReactNode;
 }
 
-/** onCommit gets each valid value that differs from `value`, never a refused one. */
-export type NumberFieldProps = NumberFieldCommon &
-  (
-    | { emptyAllowed?: false; value: number; onCommit: (value: number) => void }
-    /** Empty input is valid and means null (the range's `describe` should say so). */
-    | { emptyAllowed: true; value: number | null; onCommit: (value: number | null) => void }
-  );
-
-export function NumberField(props: NumberFieldProps) {
-  const { label, value, range, emptyAllowed, placeholder, unit, hint, pending, extra } = props;
-  // parseNumberInput yields null only when emptyAllowed, where onCommit accepts it.
-  const onCommit = props.onCommit as (value: number | null) => void;
+export function NumberField({ setting, value, onCommit, hint, pending, extra }: NumberFieldProps) {
+  const { label, unit } = setting;
   const id = useId();
   const [text, setText] = useState(formatNumber(value));
   // The value the text was last synced with: a change from outside (preset, slider, reset) replaces the text.
@@ -81,13 +76,13 @@ export function NumberField(props: NumberFieldProps) {
     setSynced(value);
     setText(formatNumber(value));
   }
-  const parsed = parseNumberInput(text, range, emptyAllowed);
+  const parsed = parseNumberInput(text, setting);
   const problem = 'problem' in parsed ? parsed.problem : null;
 
   const onChange = (event: ChangeEvent<HTMLInputElement>) => {
     const next = event.target.value;
     setText(next);
-    const result = parseNumberInput(next, range, emptyAllowed);
+    const result = parseNumberInput(next, setting);
     if ('value' in result && !Object.is(result.value, value)) {
       setSynced(result.value);
       onCommit(result.value);
@@ -108,8 +103,8 @@ export function NumberField(props: NumberFieldProps) {
           autoComplete="off"
           spellCheck={false}
           value={text}
-          placeholder={placeholder}
-          title={`${label}: ${range.describe}`}
+          placeholder={setting.nullMeans}
+          title={`${label}: ${allowedValues(setting, emptyWord(setting))}`}
           aria-invalid={problem !== null}
           aria-describedby={describedBy(id, problem, pending, hint)}
           onChange={onChange}
