@@ -3,6 +3,7 @@
 
 import type { Config } from '../core/config';
 import type { Evaluation } from '../core/evaluate';
+import { leavesOf, sameLeaf } from '../core/settings';
 
 /** A run as the compare view needs it, whatever it came from (this browser, a file, a folder). */
 export interface ComparedRun {
@@ -34,16 +35,6 @@ export interface ConfigDifference {
 // ---------------------------------------------------------------------------------------------
 // Settings that differ
 
-/** Dotted path -> leaf value, in the object's key order (a nested field where its parent is). */
-function flattenConfig(value: object, prefix = '', into = new Map<string, unknown>()): Map<string, unknown> {
-  for (const [key, child] of Object.entries(value)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (child !== null && typeof child === 'object' && !Array.isArray(child)) flattenConfig(child, path, into);
-    else into.set(path, child);
-  }
-  return into;
-}
-
 /** A leaf as a person reads it in the table. */
 function formatLeaf(value: unknown): string {
   if (value === undefined) return '—'; // a config from an older file may lack a newer field
@@ -53,24 +44,18 @@ function formatLeaf(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Equality key of a leaf: arrays (and anything else that is not a primitive) by JSON. */
-function leafKey(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return `s:${value}`;
-  return `j:${JSON.stringify(value)}`;
-}
-
 /**
  * The fields whose values are not all equal across the configs, in the first config's field order
  * (fields only later configs have come after, in their order), each with its readable values.
  */
 export function configDifferences(configs: Config[]): ConfigDifference[] {
-  const flat = configs.map((config) => flattenConfig(config));
+  // Every leaf, not only the registry's: a config from a file may carry fields this version lacks.
+  const flat = configs.map((config) => new Map(leavesOf(config)));
   const fields = [...new Set(flat.flatMap((fieldsOfOne) => [...fieldsOfOne.keys()]))];
   const differences: ConfigDifference[] = [];
   for (const field of fields) {
     const leaves = flat.map((fieldsOfOne) => fieldsOfOne.get(field));
-    if (new Set(leaves.map(leafKey)).size > 1) differences.push({ field, values: leaves.map(formatLeaf) });
+    if (leaves.some((leaf) => !sameLeaf(leaf, leaves[0]))) differences.push({ field, values: leaves.map(formatLeaf) });
   }
   return differences;
 }

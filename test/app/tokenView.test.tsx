@@ -171,10 +171,13 @@ describe('preview rule', () => {
     expect(isPreviewing('ready', withBonus({ scope: 'all' }), report)).toBe(true);
     expect(isPreviewing('running', withBonus({ coef: 0.3 }), report)).toBe(false);
     expect(isPreviewing('paused', structuredClone(DEFAULT_SHAPE_CONFIG), report)).toBe(false);
+    // One clause per differing setting, in the shaping's order, worded from the setting registry.
     expect(shapeDifferences(withBonus({ coef: 0.3, mode: 'additive' }), DEFAULT_SHAPE_CONFIG)).toEqual([
-      'coefficient 0.30 (step trained with 0.01)',
       'bonus mode additive (step trained with multiplicative)',
+      'entropy bonus coefficient 0.3 (step trained with 0.01)',
     ]);
+    expect(shapeDifferences(withBonus({ window: 4 }), DEFAULT_SHAPE_CONFIG)).toEqual(['post-tool window 4 tokens (step trained with whole turn)']);
+    expect(shapeDifferences({ ...DEFAULT_SHAPE_CONFIG, groupFilter: false }, DEFAULT_SHAPE_CONFIG)).toEqual(['group filter off (step trained with on)']);
   });
 });
 
@@ -243,7 +246,7 @@ describe('TokenView', () => {
   it('marks a preview when the coefficient moved while paused, and drops it while running', () => {
     useWorkbench.setState((state) => ({ config: { ...state.config, shape: withBonus({ coef: 0.3 }) } }));
     render(<TokenView />);
-    expect(screen.getByRole('note').textContent).toContain('Preview: coefficient 0.30 (step trained with 0.01)');
+    expect(screen.getByRole('note').textContent).toContain('Preview: entropy bonus coefficient 0.3 (step trained with 0.01)');
     act(() => useWorkbench.setState({ status: 'running' }));
     expect(screen.queryByRole('note')).toBeNull();
   });

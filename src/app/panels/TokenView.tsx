@@ -5,6 +5,7 @@
 
 import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
 import { Curve, Rectangle, Surface } from 'recharts';
+import { diffLeaves, labelInSentence, readableValue, settingAt } from '../../core/settings';
 import { isBonusEligible } from '../../core/tao/bonus';
 import { shapeBatch } from '../../core/tao/shape';
 import type { ShapeConfig, ShapeResult, ShapingTrajectory, TokenKind } from '../../core/tao/types';
@@ -68,30 +69,16 @@ export function previewShaping(report: StepReport, shape: ShapeConfig): ShapeRes
   return shapeBatch(shapingTrajectories(report), shape);
 }
 
-/** Whether training would use the shown step's shaping unchanged (field by field, so key order is irrelevant). */
+/**
+ * How the run's shaping differs from the one the shown step trained with, one clause per setting
+ * that differs ("bonus mode additive (step trained with multiplicative)"), in the shaping's order.
+ */
 export function shapeDifferences(shape: ShapeConfig, trained: ShapeConfig): string[] {
-  const clauses: string[] = [];
-  const [now, then] = [shape.bonus, trained.bonus];
-  const scope = (s: ShapeConfig['bonus']['scope']) => (s === 'post_tool' ? 'post-tool' : 'all tokens');
-  const window = (w: number | null) => (w === null ? 'whole turn' : `${w} tokens`);
-  if (now.coef !== then.coef) clauses.push(`coefficient ${now.coef.toFixed(2)} (step trained with ${then.coef.toFixed(2)})`);
-  if (now.mode !== then.mode) clauses.push(`bonus mode ${now.mode} (step trained with ${then.mode})`);
-  if (now.scope !== then.scope) clauses.push(`scope ${scope(now.scope)} (step trained with ${scope(then.scope)})`);
-  if (now.kappa !== then.kappa) clauses.push(`kappa ${now.kappa} (step trained with ${then.kappa})`);
-  if (now.window !== then.window) clauses.push(`window ${window(now.window)} (step trained with ${window(then.window)})`);
-  if (now.afterSuccessOnly !== then.afterSuccessOnly) {
-    clauses.push(`post-tool ${now.afterSuccessOnly ? 'after successful calls only' : 'after every call'} (step trained otherwise)`);
-  }
-  if (shape.groupFilter !== trained.groupFilter) clauses.push(`group filter ${shape.groupFilter ? 'on' : 'off'} (step trained ${trained.groupFilter ? 'on' : 'off'})`);
-  if (shape.toolFailFilter !== trained.toolFailFilter) {
-    clauses.push(`tool-failure filter ${shape.toolFailFilter ? 'on' : 'off'} (step trained ${trained.toolFailFilter ? 'on' : 'off'})`);
-  }
-  if (shape.toolFailStrength !== trained.toolFailStrength) {
-    clauses.push(`tool-failure strength ${shape.toolFailStrength} (step trained with ${trained.toolFailStrength})`);
-  }
-  if (shape.baseline !== trained.baseline) clauses.push(`baseline ${shape.baseline} (step trained with ${trained.baseline})`);
-  if (shape.stdNormalize !== trained.stdNormalize) clauses.push(`std division ${shape.stdNormalize ? 'on' : 'off'} (step trained ${trained.stdNormalize ? 'on' : 'off'})`);
-  return clauses;
+  return diffLeaves(trained, shape, 'shape').map(({ path, from, to }) => {
+    const setting = settingAt(path);
+    if (!setting) return `${path} ${String(to)} (step trained with ${String(from)})`;
+    return `${labelInSentence(setting)} ${readableValue(setting, to)} (step trained with ${readableValue(setting, from)})`;
+  });
 }
 
 /** Preview while no step is running and the run's shaping differs from the shown step's. */
