@@ -8,7 +8,7 @@ import { Trainer } from '../core/trainer';
 import { evaluateHeldOut } from '../core/evaluate';
 import { bundledCheckpoint, loadPolicy, parseCommandArgs, runMain, startBackend, tf, UsageError } from './common';
 import { jsonLine } from './jsonl';
-import { configFromFlags, evaluationLine, FLAG_FIELDS, progressLine } from './trainRun';
+import { configFromFlags, evaluationLine, progressLine, settingFlagOptions, settingFlagUsage } from './trainRun';
 
 const USAGE = `usage: npm run train -- [--preset NAME] [--scale tiny|small|base] [--steps N] [--seed N] [--out FILE]
                         [--backend cpu|wasm|webgpu] [config flags]
@@ -20,15 +20,13 @@ evaluations, and with --out one JSON line per record.
   --checkpoint STEM    start from STEM.json and STEM.bin instead of the bundled checkpoint
   --backend NAME       cpu, wasm or webgpu (default wasm)
   --config JSON        any config fields, e.g. '{"shape":{"bonus":{"coef":0.1}}}'; flags win
-  --coef X             config shape.bonus.coef
-${Object.entries(FLAG_FIELDS).map(([flag, field]) => `  --${flag} X`.padEnd(23) + `config ${field}`).join('\n')}
+${settingFlagUsage()}
   -h, --help           this text`;
 
 runMain(async () => {
   const values = parseCommandArgs(
     {
-      ...Object.fromEntries(Object.keys(FLAG_FIELDS).map((flag) => [flag, { type: 'string' as const }])),
-      coef: { type: 'string' },
+      ...settingFlagOptions(),
       config: { type: 'string' },
       steps: { type: 'string', default: '50' },
       out: { type: 'string' },

@@ -1,30 +1,45 @@
 // The pieces of `npm run train` that other commands (experiments, benchmarks) and tests reuse:
-// config from flags, and the progress and evaluation lines.
+// config from flags (one per setting of the registry, settings.ts), and the progress and
+// evaluation lines.
 
 import { resolveConfig, type Config } from '../core/config';
+import { allowedValues, setAt, settings, type Setting } from '../core/settings';
 import type { Evaluation } from '../core/evaluate';
 import { formatMetric, STEP_METRICS, type StepMetricKey } from '../core/metrics';
 import type { StepReport } from '../core/trainer';
 import { formatNumber, UsageError } from './common';
 
-/** Flags that map onto config fields; anything else goes through --config JSON. */
-export const FLAG_FIELDS: Record<string, string> = {
-  preset: 'preset',
-  scale: 'scale',
-  seed: 'seed',
-  task: 'task',
-  flaky: 'flakyProbability',
-  lr: 'learningRate',
-  group: 'groupSize',
-  prompts: 'promptsPerStep',
-  temperature: 'temperature',
-  'eval-every': 'evalEvery',
-  'eval-prompts': 'evalPrompts',
-  'eval-samples': 'evalSamples',
-};
+/** The setting a flag sets, by flag name (the registry's: settings.ts); anything else goes through --config JSON. */
+function settingFlags(): Map<string, Setting> {
+  return new Map(settings().map((setting) => [setting.flag, setting]));
+}
+
+/** parseArgs options for every setting's flag, each taking a value. */
+export function settingFlagOptions(): Record<string, { type: 'string' }> {
+  return Object.fromEntries([...settingFlags().keys()].map((flag) => [flag, { type: 'string' as const }]));
+}
+
+/** One usage line per setting's flag: the flag, its label and what it allows. */
+export function settingFlagUsage(): string {
+  return settings()
+    .map((setting) => `${`  --${setting.flag} X`.padEnd(22)} ${setting.label}: ${allowedValues(setting)}${setting.unit ? ` (${setting.unit})` : ''}`)
+    .join('\n');
+}
+
+/** A flag's text as its setting's type reads it; text that does not parse reaches validation, which names it. */
+function flagValue(setting: Setting, raw: string): unknown {
+  switch (setting.type) {
+    case 'choice':
+      return raw;
+    case 'boolean':
+      return raw === 'true' ? true : raw === 'false' ? false : raw;
+    default:
+      return raw === 'null' && setting.nullMeans !== undefined ? null : Number(raw);
+  }
+}
 
 export function configFromFlags(values: Record<string, string | boolean | undefined>): Config {
-  const overrides: Record<string, unknown> = {};
+  let overrides: Record<string, unknown> = {};
   if (typeof values.config === 'string') {
     try {
       Object.assign(overrides, JSON.parse(values.config));
@@ -32,14 +47,9 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
       throw new UsageError(`--config: not valid JSON (${(error as Error).message})`);
     }
   }
-  for (const [flag, field] of Object.entries(FLAG_FIELDS)) {
+  for (const [flag, setting] of settingFlags()) {
     const raw = values[flag];
-    if (typeof raw !== 'string') continue;
-    overrides[field] = ['preset', 'scale', 'task'].includes(field) ? raw : Number(raw);
-  }
-  if (typeof values.coef === 'string') {
-    const shape = (overrides.shape ?? {}) as Record<string, unknown>;
-    overrides.shape = { ...shape, bonus: { ...((shape.bonus as object) ?? {}), coef: Number(values.coef) } };
+    if (typeof raw === 'string') overrides = setAt(overrides, setting.path, flagValue(setting, raw));
   }
   try {
     return resolveConfig(overrides);
