@@ -3,6 +3,7 @@
 // one seed share the seed, hence the prompt stream: variants are compared pair by pair.
 
 import { resolveConfig, type Config } from '../core/config';
+import { mergeDeep, setAt, settingAt } from '../core/settings';
 
 /** A condition the variants are compared under. */
 export interface Condition {
@@ -51,23 +52,15 @@ export interface ExperimentPlan {
  * may be named without their "shape." prefix).
  */
 export function overrideAt(param: string, value: unknown): Record<string, unknown> {
-  const parts = param.split('.');
-  if (parts.some((part) => part.length === 0)) throw new Error(`"${param}" is not a setting path`);
-  const top = resolveConfig();
-  const path = parts[0] in top ? parts : ['shape', ...parts];
-  if (path[0] === 'shape' && !(path[1] in top.shape)) throw new Error(`"${param}" is not a setting (neither a config field nor a shaping field)`);
-  return path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as Record<string, unknown>;
+  if (param.split('.').some((part) => part.length === 0)) throw new Error(`"${param}" is not a setting path`);
+  const setting = settingAt(param) ?? settingAt(`shape.${param}`);
+  if (!setting) throw new Error(`"${param}" is not a setting (neither a config field nor a shaping field)`);
+  return setAt({}, setting.path, value);
 }
 
 /** Deep merge of plain objects (arrays and values replace). */
 function merge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(extra)) {
-    const current = out[key];
-    const bothObjects = [current, value].every((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
-    out[key] = bothObjects ? merge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
-  }
-  return out;
+  return mergeDeep(base, extra);
 }
 
 export interface PlanOptions {
