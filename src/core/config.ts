@@ -191,14 +191,14 @@ function formatValue(value: unknown): string {
 }
 
 /** Overrides name only fields the preset's config has, and give objects where it has objects. */
-function checkShape(overrides: Fields, base: Fields, prefix: string): void {
+function checkFieldNames(overrides: Fields, base: Fields, prefix: string): void {
   const known = Object.keys(base);
   for (const [key, value] of Object.entries(overrides)) {
     const path = prefix === '' ? key : `${prefix}.${key}`;
     if (!Object.hasOwn(base, key)) fail(path, value, `is not a config field (known: ${known.join(', ')})`);
     if (!isPlainObject(base[key])) continue;
     if (!isPlainObject(value)) fail(path, value, 'must be an object');
-    checkShape(value, base[key], path);
+    checkFieldNames(value, base[key], path);
   }
 }
 
@@ -213,7 +213,7 @@ export function resolveConfig(overrides: Record<string, unknown> = {}): Config {
   const presetProblem = settingProblem(settingAt('preset')!, preset);
   if (presetProblem) fail('preset', preset, presetProblem);
   const base = presetConfig(preset as PresetName);
-  checkShape(overrides, base as unknown as Fields, '');
+  checkFieldNames(overrides, base as unknown as Fields, '');
   const config = mergeDeep(base, overrides);
   for (const setting of settings()) {
     const value = getAt(config, setting.path);

@@ -70,7 +70,7 @@ function editSetting(path: string, value: unknown): void {
 
 /** What the field says under it: the registry's help, and how to write null where null is allowed. */
 function hintOf(setting: Setting): string {
-  return setting.type !== 'boolean' && setting.type !== 'choice' && setting.nullMeans ? `${setting.help}; empty: ${setting.nullMeans}` : setting.help;
+  return 'nullMeans' in setting && setting.nullMeans ? `${setting.help}; empty: ${setting.nullMeans}` : setting.help;
 }
 
 function CoefSlider({ setting, coef }: { setting: NumberSetting; coef: number }) {
