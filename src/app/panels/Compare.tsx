@@ -5,6 +5,7 @@
 import { memo, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { isEvaluationMetric, METRICS, metricTitle, type MetricKey } from '../../core/metrics';
+import { settingAt } from '../../core/settings';
 import { PALETTE } from '../../experiment/svg';
 import { configDifferences, HELD_OUT_SAMPLED, overlayRows, type ComparedRun, type OverlayRow } from '../compare';
 import { CHART_HEIGHT, LineLegend, stepTicks, unitFormat, yAxisScale } from './chartParts';
@@ -106,7 +107,9 @@ function DifferingSettings({ runs }: { runs: ComparedRun[] }) {
       <tbody>
         {differences.map(({ field, values }) => (
           <tr key={field}>
-            <th scope="row">{field}</th>
+            <th scope="row" title={settingAt(field)?.label}>
+              {field}
+            </th>
             {values.map((value, i) => (
               <td key={runs[i].id}>{value}</td>
             ))}
