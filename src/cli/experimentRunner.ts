@@ -5,7 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ExperimentPlan, PlanOptions, RunSpec } from '../experiment/plan';
+import { evalsCsv, parseEvalsCsv, runEvalRows } from '../experiment/evidence';
+import { evidenceMarkdown, evidencePlots, evidenceSummary, type EvidenceSummary } from '../experiment/evidenceReport';
+import type { ExperimentPlan, PlanOptions, PlannedComparison, RunSpec } from '../experiment/plan';
 import { summaryMarkdown, summaryPlots } from '../experiment/report';
 import { parseRunFile, summarise, type ExperimentSummary, type RunFile } from '../experiment/summary';
 import { bundledCheckpoint, parseCommandArgs, UsageError } from './common';
@@ -24,6 +26,10 @@ export const COMMON_FLAGS = {
   jobs: { type: 'string', default: '2' },
   out: { type: 'string' },
   checkpoint: { type: 'string' },
+  checkpoints: { type: 'string' },
+  'final-eval-prompts': { type: 'string' },
+  primary: { type: 'string' },
+  aa: { type: 'string' },
   lr: { type: 'string' },
   'eval-every': { type: 'string', default: '10' },
   'eval-prompts': { type: 'string', default: '128' },
@@ -40,6 +46,12 @@ export const COMMON_USAGE = `  --seeds N            seeds per variant (default 6
   --task NAME          task family (default arithmetic)
   --flaky P            probability that a tool call times out (default 0)
   --checkpoint STEM    start every run from STEM.json and STEM.bin (default: the bundled one)
+  --checkpoints A,B,C  warm starts: seed i starts from the i-th in turn (paired runs share one)
+  --primary V:B,...    comparisons named before running (variant:baseline); the folder then
+                       gets evals.csv, comparisons.json and summary.* of the paired tests
+  --aa VARIANT         run VARIANT twice under two labels (VARIANT~aa, other seeds): an A/A
+                       control of the false positive rate, added to the primary comparisons
+  --final-eval-prompts N  held-out prompts of the last evaluation (default --eval-prompts)
   --backend NAME       cpu, wasm or webgpu (default wasm)
   --jobs N             worker threads (default 2)
   --out DIR            results folder (required): runs/, summary.json, summary.md, SVG plots
@@ -84,13 +96,24 @@ export function commonPlanOptions(values: CommonValues): Omit<PlanOptions, 'kind
   if (values.lr !== undefined) common.learningRate = numberFlag('lr', values.lr, 1e-8, 0.1);
   const task = values.task!;
   const scale = values.scale!;
+  if (values.checkpoint !== undefined && values.checkpoints !== undefined) throw new UsageError('--checkpoint and --checkpoints: give one or the other');
+  const checkpoints = values.checkpoints?.split(',').map((stem) => stem.trim()) ?? [values.checkpoint ?? bundledCheckpoint(scale as never, task)];
+  if (checkpoints.some((stem) => stem === '')) throw new UsageError(`--checkpoints: "${values.checkpoints}" is not a comma-separated list of checkpoint stems`);
+  const primary = values.primary?.split(',').map((pair) => {
+    const [variant, baseline, ...rest] = pair.split(':').map((name) => name.trim());
+    if (!variant || !baseline || rest.length > 0) throw new UsageError(`--primary: "${pair}" is not variant:baseline`);
+    return { variant, baseline };
+  });
   return {
     condition: { task, flaky: numberFlag('flaky', values.flaky, 0, 1) },
     seeds: integerFlag('seeds', values.seeds, 1),
     firstSeed: integerFlag('first-seed', values['first-seed'], 0),
     steps: integerFlag('steps', values.steps, 1),
     scale,
-    checkpoint: values.checkpoint ?? bundledCheckpoint(scale as never, task),
+    checkpoints,
+    finalEvalPrompts: values['final-eval-prompts'] === undefined ? undefined : integerFlag('final-eval-prompts', values['final-eval-prompts'], 1),
+    primary,
+    aa: values.aa,
     backend: values.backend!,
     common,
   };
@@ -139,7 +162,8 @@ function checkResumable(out: string, plan: ExperimentPlan): void {
   const file = path.join(out, 'plan.json');
   if (!fs.existsSync(file)) return;
   const existing = JSON.parse(fs.readFileSync(file, 'utf8')) as ExperimentPlan;
-  const key = (p: ExperimentPlan) => JSON.stringify({ runs: p.runs, checkpoint: path.basename(p.checkpoint) });
+  const key = (p: ExperimentPlan) =>
+    JSON.stringify({ runs: p.runs.map((run) => ({ ...run, checkpoint: path.basename(run.checkpoint ?? p.checkpoint) })), finalEvalPrompts: p.finalEvalPrompts });
   if (key(existing) !== key(plan)) {
     throw new UsageError(`${out} holds a different experiment (its plan.json differs in runs or settings): choose another --out, or delete the folder`);
   }
@@ -170,6 +194,7 @@ export async function runPlan(plan: ExperimentPlan, options: RunnerOptions): Pro
   checkResumable(out, plan);
   fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
   fs.writeFileSync(path.join(out, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+  if (plan.comparisons.length > 0) writeComparisons(out, plan, options.command);
   const todo = plan.runs.filter((run) => !isFinished(runFile(out, run.id)));
   const reused = plan.runs.length - todo.length;
   console.log(
@@ -218,7 +243,7 @@ async function runInWorkers(plan: ExperimentPlan, todo: RunSpec[], options: Runn
             return;
           }
           running.set(current.id, 0);
-          const message: ToWorker = { type: 'run', spec: current, checkpoint: plan.checkpoint, file: runFile(options.out, current.id), rollouts: options.rollouts };
+          const message: ToWorker = { type: 'run', spec: current, file: runFile(options.out, current.id), rollouts: options.rollouts, finalEvalPrompts: plan.finalEvalPrompts };
           worker.postMessage(message);
         };
         const fail = (error: string) => {
@@ -279,10 +304,52 @@ export function writeSummary(plan: ExperimentPlan, options: Pick<RunnerOptions, 
     if (!failures.has(run.id) && fs.existsSync(error)) failures.set(run.id, fs.readFileSync(error, 'utf8').trim());
   }
   const summary = summarise(plan, files, { target: options.target, failures });
-  fs.writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  fs.writeFileSync(path.join(out, 'summary.md'), summaryMarkdown(summary, options.command));
+  // With comparisons named in the plan, summary.* is the evidence (from evals.csv) and the
+  // per-run tables move to runs-summary.*.
+  const evidence = plan.comparisons.length > 0;
+  const prefix = evidence ? 'runs-' : '';
+  fs.writeFileSync(path.join(out, `${prefix}summary.json`), `${JSON.stringify(summary, null, 2)}\n`);
+  fs.writeFileSync(path.join(out, `${prefix}summary.md`), summaryMarkdown(summary, options.command));
   const plots = summaryPlots(summary);
-  for (const [name, svg] of plots) fs.writeFileSync(path.join(out, name), svg);
-  console.log(`wrote ${path.join(out, 'summary.md')}, summary.json and ${plots.size} plots`);
+  for (const [name, svg] of plots) fs.writeFileSync(path.join(out, `${prefix}${name}`), svg);
+  console.log(`wrote ${path.join(out, `${prefix}summary.md`)}, ${prefix}summary.json and ${plots.size} plots`);
+  if (evidence) {
+    const rows = plan.runs.flatMap((run) => {
+      const file = files.get(run.id);
+      if (!file?.end) return [];
+      return runEvalRows({ variant: run.variant, seed: run.seed, warmStart: run.warmStart }, file.steps, file.evaluations);
+    });
+    fs.writeFileSync(path.join(out, 'evals.csv'), evalsCsv(rows));
+    writeEvidence(out);
+  }
   return summary;
+}
+
+/** The pre-registered comparisons of an evidence folder: written with the plan, before any run. */
+export function writeComparisons(out: string, plan: ExperimentPlan, command: string): void {
+  const file: ComparisonsFile = { condition: plan.condition, command, comparisons: plan.comparisons };
+  fs.writeFileSync(path.join(out, 'comparisons.json'), `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/** summary.json, summary.md and the plots of an evidence folder from its evals.csv and comparisons.json. */
+export function writeEvidence(out: string): EvidenceSummary {
+  const read = (name: string) => {
+    const file = path.join(out, name);
+    if (!fs.existsSync(file)) throw new UsageError(`${out} has no ${name}: not an evidence folder (npm run experiment with --primary or --aa writes one)`);
+    return fs.readFileSync(file, 'utf8');
+  };
+  const planned = JSON.parse(read('comparisons.json')) as ComparisonsFile;
+  const rows = parseEvalsCsv(read('evals.csv'));
+  const summary = evidenceSummary(planned.condition, rows, planned.comparisons);
+  fs.writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  fs.writeFileSync(path.join(out, 'summary.md'), evidenceMarkdown(summary, planned.command));
+  for (const [name, svg] of evidencePlots(rows)) fs.writeFileSync(path.join(out, name), svg);
+  console.log(`wrote ${path.join(out, 'summary.md')}, summary.json and plots from evals.csv (${rows.length} rows)`);
+  return summary;
+}
+
+interface ComparisonsFile {
+  condition: string;
+  command: string;
+  comparisons: PlannedComparison[];
 }

@@ -20,10 +20,18 @@ export type ToRunner =
   | { type: 'done'; id: string; wallSeconds: number }
   | { type: 'failed'; id: string; error: string };
 
-export type ToWorker = { type: 'run'; spec: RunSpec; checkpoint: string; file: string; rollouts: RolloutsKept };
+export type ToWorker = {
+  type: 'run';
+  spec: RunSpec;
+  file: string;
+  rollouts: RolloutsKept;
+  /** Held-out prompts of the run's last evaluation (its config's evalPrompts for the others). */
+  finalEvalPrompts: number;
+};
 
 async function train(message: ToWorker, backend: string): Promise<number> {
-  const { spec, checkpoint, file, rollouts } = message;
+  const { spec, file, rollouts, finalEvalPrompts } = message;
+  const { checkpoint } = spec;
   const started = performance.now();
   const partial = `${file}.part`;
   const out = fs.openSync(partial, 'w');
@@ -31,12 +39,17 @@ async function train(message: ToWorker, backend: string): Promise<number> {
   const { policy } = loadPolicy(checkpoint);
   const { config } = spec;
   write({ type: 'run', id: spec.id, condition: spec.condition, variant: spec.variant, config, steps: spec.steps, backend, checkpoint, started: new Date().toISOString() });
-  const evaluate = async (step: number) => write({ type: 'evaluation', step, ...(await evaluateHeldOut(policy, config, false)) });
+  let trajectories = 0; // generated so far: what a compute-matched comparison plots against
+  const evaluate = async (step: number) => {
+    const evalPrompts = step === spec.steps ? finalEvalPrompts : config.evalPrompts;
+    write({ type: 'evaluation', step, trajectories, ...(await evaluateHeldOut(policy, { ...config, evalPrompts }, false)) });
+  };
   await evaluate(0);
   const trainer = new Trainer(config, policy);
   try {
     for (let step = 1; step <= spec.steps; step++) {
       const report = await trainer.runStep();
+      trajectories += report.trajectories.length;
       const keep = rollouts === 'all' || (rollouts === 'last' && step === spec.steps);
       write({ type: 'step', ...report, trajectories: keep ? report.trajectories : [] });
       if ((config.evalEvery > 0 && step % config.evalEvery === 0) || step === spec.steps) await evaluate(step);

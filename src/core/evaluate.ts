@@ -7,6 +7,7 @@ import { Rng } from './rng';
 import { sampleGroups, type Trajectory } from './rollout';
 import type { Config } from './config';
 import { evaluationSet, getTask, type TaskItem } from './tasks';
+import { getTool } from './tools';
 
 export interface Evaluation {
   prompts: number;
@@ -30,6 +31,34 @@ export interface Evaluation {
   mixedGroups: number;
   /** Sampled accuracy per task kind. */
   byKind: Record<string, number>;
+  // Measured since the evidence experiments; absent from older run files.
+  /** Correct samples of each prompt, in prompt order: what pass@k and mean@k are computed from. */
+  correctByPrompt?: number[];
+  /** Unbiased pass@k from the n samples per prompt, for each k in PASS_AT_K not above n. */
+  passAt?: Record<string, number>;
+  /**
+   * Calls whose expression the tool rejects, over all calls, timed out or not: the policy's own
+   * malformed share (a timeout hides whether its call was well formed, so callFailureRate's
+   * policy share understates it).
+   */
+  malformedCallRate?: number;
+  /** Mean entropy (nats) of the first policy token after each tool result: where the next move is chosen. */
+  firstPostToolEntropy?: number;
+}
+
+/** The k of the pass@k estimates an evaluation reports (those up to its samples per prompt). */
+export const PASS_AT_K = [1, 4, 8] as const;
+
+/**
+ * Unbiased pass@k of one prompt with c correct of n samples (Chen et al. 2021):
+ * 1 - C(n-c, k) / C(n, k), as a product to stay exact in floating point.
+ */
+export function passAtKUnbiased(n: number, c: number, k: number): number {
+  if (k > n) throw new Error(`pass@${k} needs at least ${k} samples per prompt, got ${n}`);
+  if (n - c < k) return 1;
+  let allWrong = 1;
+  for (let i = n - c + 1; i <= n; i++) allWrong *= 1 - k / i;
+  return 1 - allWrong;
 }
 
 export interface EvaluationOptions {
@@ -49,6 +78,7 @@ export interface EvaluationOptions {
 export async function evaluatePolicy(policy: Policy, items: TaskItem[], options: EvaluationOptions): Promise<Evaluation> {
   const rng = new Rng(options.seed).fork('evaluation');
   const environment = new ToolEnvironment(options.tool, options.flakyProbability, rng.fork('environment'), options.coldCalls);
+  const tool = getTool(options.tool);
   const promptsPerBatch = Math.max(1, Math.floor((options.rowsPerBatch ?? 512) / options.samples));
   const sampled: Trajectory[] = [];
   const greedy: Trajectory[] = [];
@@ -59,14 +89,35 @@ export async function evaluatePolicy(policy: Policy, items: TaskItem[], options:
     sampled.push(...batch.map((t) => ({ ...t, group: t.group + start })));
     if (options.greedy) greedy.push(...(await sampleGroups(policy, chunk, 1, { ...rollout, temperature: 0 })));
   }
-  return summarise(sampled, greedy, items.length, options.samples, options.greedy);
+  const malformed = (expression: string) => !tool.run(expression).ok;
+  return summarise(sampled, greedy, items.length, options.samples, options.greedy, malformed);
+}
+
+/** Entropies of the first policy token after each tool result of a trajectory. */
+function firstPostToolEntropies(trajectory: Trajectory): number[] {
+  const entropies: number[] = [];
+  trajectory.tokens.forEach((token, i) => {
+    if (token.kind === 'policy' && i > 0 && trajectory.tokens[i - 1].kind === 'tool') entropies.push(token.entropy);
+  });
+  return entropies;
+}
+
+function meanOrZero(values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 function fraction(count: number, total: number): number {
   return total === 0 ? 0 : count / total;
 }
 
-function summarise(sampled: Trajectory[], greedy: Trajectory[], prompts: number, samples: number, withGreedy: boolean): Evaluation {
+function summarise(
+  sampled: Trajectory[],
+  greedy: Trajectory[],
+  prompts: number,
+  samples: number,
+  withGreedy: boolean,
+  malformed: (expression: string) => boolean,
+): Evaluation {
   const correctByPrompt = new Array<number>(prompts).fill(0);
   for (const t of sampled) correctByPrompt[t.group] += t.reward;
   const calls = sampled.flatMap((t) => t.toolCalls);
@@ -89,6 +140,12 @@ function summarise(sampled: Trajectory[], greedy: Trajectory[], prompts: number,
     allCallsFailedRate: fraction(sampled.filter((t) => t.toolCalls.length > 0 && t.toolCalls.every((c) => !c.ok)).length, sampled.length),
     mixedGroups: fraction(correctByPrompt.filter((c) => c > 0 && c < samples).length, prompts),
     byKind: Object.fromEntries([...kinds].map(([kind, { correct, total }]) => [kind, fraction(correct, total)])),
+    correctByPrompt,
+    passAt: Object.fromEntries(
+      PASS_AT_K.filter((k) => k <= samples).map((k) => [String(k), fraction(correctByPrompt.reduce((sum, c) => sum + passAtKUnbiased(samples, c, k), 0), prompts)]),
+    ),
+    malformedCallRate: fraction(calls.filter((c) => malformed(c.expression)).length, calls.length),
+    firstPostToolEntropy: meanOrZero(sampled.flatMap(firstPostToolEntropies)),
   };
 }
 

@@ -67,7 +67,8 @@ export async function loadExperiments(files: PickedFile[], sizes: Map<string, nu
   const plans = named('plan.json');
   const planFolders = new Set(plans.map((file) => parentFolder(file.path)));
   // A folder holding only its summary (as committed beside the README) is shown from the summary.
-  const summaries = named('summary.json').filter((file) => !planFolders.has(parentFolder(file.path)));
+  // An evidence folder's summary.json holds its comparisons; its per-run tables are in runs-summary.json.
+  const summaries = [...named('summary.json'), ...named('runs-summary.json')].filter((file) => !planFolders.has(parentFolder(file.path)));
   if (plans.length === 0 && summaries.length === 0) {
     throw new Error('no plan.json or summary.json among the files: open a results folder written by npm run experiment or npm run sweep');
   }
@@ -79,6 +80,7 @@ export async function loadExperiments(files: PickedFile[], sizes: Map<string, nu
     } catch {
       throw new Error(`${file.path} is not JSON`);
     }
+    if ((raw as { kind?: unknown } | null)?.kind === 'evidence') continue;
     loaded.push({ folder: parentFolder(file.path) || '(picked folder)', summary: checkSummary(raw, file.path) });
   }
   for (const planFile of plans.sort((a, b) => a.path.localeCompare(b.path))) {

@@ -78,3 +78,60 @@ export function formatCI(ci: MeanCI, digits = 3): string {
   const m = ci.mean.toFixed(digits);
   return ci.n === 1 ? `${m} (n=1)` : `${m} ± ${ci.halfWidth.toFixed(digits)}`;
 }
+
+/** Pairs up to this many are tested exactly (2^n sign patterns); more by a fixed-seed Monte Carlo. */
+const EXACT_PERMUTATION_PAIRS = 20;
+const MONTE_CARLO_DRAWS = 200_000;
+
+/**
+ * Two-sided paired permutation test of "mean difference 0": under the null each pair's sign is a
+ * coin flip, so p is the share of the 2^n sign patterns whose |mean| is at least the observed
+ * one (the observed pattern included, so p >= 2^-n). All differences 0 give p = 1.
+ */
+export function pairedPermutationP(diffs: number[]): number {
+  const n = diffs.length;
+  if (n === 0) throw new Error('pairedPermutationP: no pairs');
+  const observed = Math.abs(diffs.reduce((a, b) => a + b, 0));
+  const tolerance = 1e-12 * Math.max(1, observed);
+  if (n <= EXACT_PERMUTATION_PAIRS) {
+    let atLeast = 0;
+    const patterns = 2 ** n;
+    for (let mask = 0; mask < patterns; mask++) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += mask & (1 << i) ? -diffs[i] : diffs[i];
+      if (Math.abs(sum) >= observed - tolerance) atLeast += 1;
+    }
+    return atLeast / patterns;
+  }
+  // xorshift32 from a fixed seed: the same p for the same differences, every time.
+  let state = 0x9e3779b9;
+  let atLeast = 1; // the observed pattern
+  for (let draw = 0; draw < MONTE_CARLO_DRAWS; draw++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      sum += state & 1 ? -diffs[i] : diffs[i];
+    }
+    if (Math.abs(sum) >= observed - tolerance) atLeast += 1;
+  }
+  return atLeast / (MONTE_CARLO_DRAWS + 1);
+}
+
+/**
+ * Holm's step-down adjustment of a family of p-values (same order as given): the i-th smallest
+ * is multiplied by (m - i), made monotone, capped at 1. Rejecting adjusted p < alpha controls
+ * the family-wise error rate at alpha.
+ */
+export function holm(ps: number[]): number[] {
+  const m = ps.length;
+  const order = ps.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p);
+  const adjusted = new Array<number>(m);
+  let running = 0;
+  order.forEach(({ p, i }, rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}

@@ -55,3 +55,53 @@ describe('experiment plan', () => {
     expect(() => planExperiment({ ...base, kind: 'sweep', sweep: { preset: 'tao-rl', param: 'learningRate', values: [1e-4, 5] } })).toThrow(/learningRate/);
   });
 });
+
+describe('evidence plan: warm starts, A/A control, comparisons named before running', () => {
+  const evidence: Omit<PlanOptions, 'kind'> = {
+    ...base,
+    condition: { task: 'retry', flaky: 0 },
+    seeds: 5,
+    checkpoint: undefined,
+    checkpoints: ['models/a', 'models/b', 'models/c'],
+    finalEvalPrompts: 512,
+    primary: [{ variant: 'tao-rl', baseline: 'grpo-2x' }],
+    aa: 'grpo-2x',
+  };
+
+  it('spreads seeds over the warm starts in turn; runs of one seed share theirs', () => {
+    const plan = planExperiment({ ...evidence, kind: 'experiment', presets: ['grpo-2x', 'tao-rl'] });
+    const bySeed = (variant: string) => plan.runs.filter((r) => r.variant === variant).map((r) => [r.seed, r.warmStart, r.checkpoint]);
+    const expected = [[1, 0, 'models/a'], [2, 1, 'models/b'], [3, 2, 'models/c'], [4, 0, 'models/a'], [5, 1, 'models/b']];
+    expect(bySeed('tao-rl')).toEqual(expected);
+    expect(bySeed('grpo-2x')).toEqual(expected);
+    expect(bySeed('grpo-2x~aa')).toEqual(expected);
+    expect(plan.finalEvalPrompts).toBe(512);
+  });
+
+  it('the A/A copy has the same configuration under other seeds, and its comparison joins the primary family', () => {
+    const plan = planExperiment({ ...evidence, kind: 'experiment', presets: ['grpo-2x', 'tao-rl'] });
+    const original = plan.runs.find((r) => r.id === 'grpo-2x-seed2')!;
+    const copy = plan.runs.find((r) => r.id === 'grpo-2x~aa-seed2')!;
+    expect(copy.config.seed).toBe(1002);
+    expect({ ...copy.config, seed: 0 }).toEqual({ ...original.config, seed: 0 });
+    expect(plan.comparisons).toEqual([
+      { variant: 'tao-rl', baseline: 'grpo-2x', primary: true },
+      { variant: 'grpo-2x~aa', baseline: 'grpo-2x', primary: true },
+    ]);
+  });
+
+  it('grpo-2x generates as many trajectories per step as the over-sampled presets: 16 prompts, no filter', () => {
+    const plan = planExperiment({ ...evidence, kind: 'experiment', presets: ['grpo-2x', 'tao-rl', 'tool-fail-filter'] });
+    const config = (variant: string) => plan.runs.find((r) => r.variant === variant)!.config;
+    expect(config('grpo-2x').promptsPerStep).toBe(16);
+    expect(config('grpo-2x').shape.groupFilter).toBe(false);
+    expect(config('tao-rl').promptsPerStep * config('tao-rl').overSample).toBe(16);
+    expect(config('tool-fail-filter').shape).toMatchObject({ groupFilter: false, toolFailFilter: true, bonus: { mode: 'off' } });
+  });
+
+  it('refuses a comparison naming a variant it does not run', () => {
+    expect(() => planExperiment({ ...evidence, kind: 'experiment', presets: ['grpo-2x'], primary: [{ variant: 'dapo', baseline: 'grpo-2x' }] })).toThrow(
+      /names "dapo", which is not a variant/,
+    );
+  });
+});
