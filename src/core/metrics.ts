@@ -54,8 +54,8 @@ export interface MetricSpec {
 
 type StepMetricSpec = MetricSpec & { presence: Exclude<MetricPresence, 'evaluation'> };
 
-/** Numeric fields of an evaluation (parameters such as prompts and samples excluded). */
-type EvaluationField = Exclude<
+/** Numeric fields of an evaluation (parameters such as prompts and samples excluded); each has an entry. */
+export type EvaluationField = Exclude<
   { [K in keyof Evaluation]-?: NonNullable<Evaluation[K]> extends number ? K : never }[keyof Evaluation],
   'prompts' | 'samples'
 >;
@@ -495,6 +495,26 @@ export const EVALUATION_METRICS = {
     meaning: 'Share of held-out prompts whose k samples are neither all right nor all wrong: where GRPO would learn.',
     presence: 'evaluation',
     field: 'mixedGroups',
+    verl: null,
+    trl: null,
+  },
+  'held_out/malformed_call_rate': {
+    label: 'held-out malformed tool calls',
+    short: 'malformed',
+    unit: 'fraction',
+    meaning: 'Calls of the sampled held-out trajectories whose expression the tool rejects, timed out or not, over all their calls.',
+    presence: 'evaluation',
+    field: 'malformedCallRate',
+    verl: null,
+    trl: null,
+  },
+  'held_out/first_post_tool_entropy': {
+    label: 'held-out entropy, first post-tool token',
+    short: 'H_first',
+    unit: 'nats',
+    meaning: 'Mean entropy of the first policy token after each tool result of the sampled held-out trajectories: where the next move is chosen.',
+    presence: 'evaluation',
+    field: 'firstPostToolEntropy',
     verl: null,
     trl: null,
   },

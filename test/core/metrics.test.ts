@@ -13,6 +13,8 @@ import {
   METRICS,
   metricTitle,
   STEP_METRICS,
+  type EvaluationField,
+  type EvaluationMetricKey,
   type StepMetricKey,
 } from '../../src/core/metrics';
 import { MODEL_SCALES } from '../../src/core/model/config';
@@ -59,9 +61,10 @@ describe('metric registry', () => {
     expect(Object.keys(skipped.metrics).sort()).toEqual(keysWhere((p) => p === 'step'));
   });
 
-  it('types the shaping metrics and the step metrics by the registry', () => {
+  it('types the shaping metrics and the step metrics by the registry, and covers every numeric evaluation field', () => {
     expectTypeOf<keyof ShapeMetrics>().toExtend<StepMetricKey>();
     expectTypeOf<keyof StepReport['metrics']>().toEqualTypeOf<StepMetricKey>();
+    expectTypeOf<(typeof EVALUATION_METRICS)[EvaluationMetricKey]['field']>().toEqualTypeOf<EvaluationField>();
   });
 
   it('holds every numeric field of an evaluation, once', () => {
