@@ -104,7 +104,6 @@ export async function sampleGroups(
 }
 
 async function sampleRows(policy: Policy, rowItems: TaskItem[], options: RolloutOptions): Promise<RowState[]> {
-  const maxLength = policy.config.contextLength;
   const rows: RowState[] = rowItems.map((item) => ({
     tokens: [],
     forced: promptTokens(item).map((id) => ({ id, kind: 'prompt' as const })),
@@ -112,6 +111,51 @@ async function sampleRows(policy: Policy, rowItems: TaskItem[], options: Rollout
     callStart: -1,
     finishReason: null,
   }));
+  return runRows(policy, rows, options);
+}
+
+/** A trajectory to continue: the tokens written so far (forced again as they were), the calls they made, a call still open. */
+export interface ContinuationStart {
+  item: TaskItem;
+  group: number;
+  /** Every token up to where sampling resumes, BOS first; none is sampled again. */
+  prefix: { id: number; kind: TokenKind }[];
+  /** The records of the calls the prefix closed, in order (their results are in the prefix). */
+  toolCalls: ToolCallRecord[];
+  /** Index of the open call's first token in the prefix, or -1. */
+  callStart: number;
+}
+
+/**
+ * Continue each start by sampling from the end of its prefix, with tool interception as in
+ * sampleGroups: the prefix is fed as forced tokens (its calls are not run again), then the policy
+ * samples. Calls made after the prefix count on from the prefix's calls.
+ */
+export async function sampleContinuations(policy: Policy, starts: ContinuationStart[], options: RolloutOptions): Promise<Trajectory[]> {
+  const rows: RowState[] = starts.map((start) => ({
+    tokens: [],
+    forced: start.prefix.map((token) => ({ ...token })),
+    toolCalls: start.toolCalls.slice(),
+    callStart: start.callStart,
+    finishReason: null,
+  }));
+  await runRows(policy, rows, options);
+  return rows.map((row, i) => {
+    const answer = lastAnswer(row.tokens);
+    return {
+      group: starts[i].group,
+      item: starts[i].item,
+      tokens: row.tokens,
+      toolCalls: row.toolCalls,
+      answer,
+      reward: answer === starts[i].item.answer ? 1 : 0,
+      finishReason: row.finishReason ?? 'length',
+    };
+  });
+}
+
+async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions): Promise<RowState[]> {
+  const maxLength = policy.config.contextLength;
   // Position 0 is BOS for every row; take it now so each decoding step feeds a known token.
   for (const row of rows) row.tokens.push(takeForced(row));
 
