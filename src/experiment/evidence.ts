@@ -124,6 +124,25 @@ export function parseEvalsCsv(text: string): EvalRow[] {
   });
 }
 
+/**
+ * The union of several folders' rows (variants that ran in separate experiments on the same seeds
+ * and warm starts); the same variant, seed and step twice would be counted twice, so it is refused.
+ */
+export function combineEvalRows(sources: { file: string; rows: EvalRow[] }[]): EvalRow[] {
+  const seen = new Map<string, string>();
+  const rows: EvalRow[] = [];
+  for (const { file, rows: fileRows } of sources) {
+    for (const row of fileRows) {
+      const key = `${row.variant} seed ${row.seed} step ${row.step}`;
+      const before = seen.get(key);
+      if (before) throw new Error(`${key} is in both ${before} and ${file}`);
+      seen.set(key, file);
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
 /** The measures a comparison can be made on, from a run's rows. */
 export const MEASURES = {
   /** Primary: mean sampled accuracy over the evaluations after step 0. */

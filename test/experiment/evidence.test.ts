@@ -120,3 +120,13 @@ describe('evals.csv', () => {
     expect(() => parseEvalsCsv(text)).toThrow(/line 2: accuracy "zero" is not a number/);
   });
 });
+
+describe('combineEvalRows', () => {
+  it('takes the union of folders and refuses a run and step found twice', async () => {
+    const { combineEvalRows } = await import('../../src/experiment/evidence');
+    const a = [row('tao-filter', 1, 0, 0.1), row('tao-filter', 1, 20, 0.5)];
+    const b = [row('bonus.coef=1', 1, 0, 0.1), row('bonus.coef=1', 1, 20, 0.6)];
+    expect(combineEvalRows([{ file: 'a', rows: a }, { file: 'b', rows: b }])).toEqual([...a, ...b]);
+    expect(() => combineEvalRows([{ file: 'a', rows: a }, { file: 'b', rows: [a[1]] }])).toThrow('tao-filter seed 1 step 20 is in both a and b');
+  });
+});
