@@ -2,7 +2,7 @@
 // The compare view: the settings in which runs differ, their curves overlaid as rows with one
 // column per run, and the panel drawing one line per run in each chart.
 
-import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configDifferences, overlayRows, type ComparedRun } from '../../src/app/compare';
 import { Compare } from '../../src/app/panels/Compare';
@@ -150,7 +150,7 @@ describe('Compare', () => {
 
   async function renderCompare(runs: ComparedRun[]) {
     const result = render(<Compare runs={runs} />);
-    await waitFor(() => expect(result.container.querySelectorAll('.recharts-wrapper')).toHaveLength(6));
+    await waitFor(() => expect(result.container.querySelectorAll('.live-chart')).toHaveLength(6));
     return result;
   }
 
@@ -168,11 +168,54 @@ describe('Compare', () => {
       'Kept trajectories',
     ]);
     for (const figure of figures) {
-      const lines = [...figure.querySelectorAll('path.recharts-line-curve')].filter((path) => path.getAttribute('d'));
+      const lines = [...figure.querySelectorAll('path.curve-line')].filter((path) => path.getAttribute('d'));
       // Okabe-Ito blue, then vermillion: the first two colours of the palette, by run order.
       expect(lines.map((path) => path.getAttribute('stroke')?.toLowerCase())).toEqual(['#0072b2', '#d55e00']);
       expect([...figure.querySelectorAll('.curve-legend li')].map((item) => item.textContent)).toEqual(['grpo run', 'tao run']);
     }
+  });
+
+  it("names each run's value at a step in its metric's format, by keyboard and by hover", async () => {
+    await renderCompare([grpo, tao]);
+    const chart = (title: string) => within(screen.getByRole('figure', { name: title })).getByRole('img');
+    // Step 5: grpo 0.2 + 4 * 0.05, tao 0.4 + 4 * 0.05; entropies in nats to two decimals.
+    fireEvent.keyDown(chart('Training reward (accuracy)'), { key: 'End' });
+    expect(screen.getByRole('tooltip').textContent).toBe('step 5grpo run: 40%tao run: 60%');
+    fireEvent.keyDown(chart('Entropy, all policy tokens (nats)'), { key: 'End' });
+    expect(screen.getAllByRole('tooltip').map((box) => box.textContent)).toContain('step 5grpo run: 0.40tao run: 0.60');
+    // Evaluations at steps 2 and 4, at the runs' levels.
+    const overlay = chart('Held-out sampled accuracy').querySelector('rect.chart-hover')!;
+    overlay.getBoundingClientRect = () => ({ left: 44, width: 304, top: 14, height: 152, right: 348, bottom: 166, x: 44, y: 14, toJSON: () => ({}) });
+    // The x axis runs from step 2 to 4: 60% of the way across is step 3.2, nearest step 4.
+    fireEvent.mouseMove(overlay, { clientX: 44 + 0.6 * 304, clientY: 50 });
+    expect(screen.getAllByRole('tooltip').map((box) => box.textContent)).toContain('step 4grpo run: 20%tao run: 40%');
+  });
+
+  it('joins a run across the steps only another run logged, and puts a single step mid-plot', () => {
+    const config = resolveConfig();
+    // Run a: steps 1-3; run b: steps 2, 3 and 5. The plot spans x 44..348 and y 14..166 (the
+    // width before measuring): x = 44 + (step - 1) / 4 * 304, y = 166 - reward * 152.
+    const a = run('a', config, [1, 2, 3].map((step) => ({ step, metrics: { 'reward/mean': 0.25 * (step - 1) } })));
+    const b = run('b', config, [
+      { step: 2, metrics: { 'reward/mean': 0.5 } },
+      { step: 3, metrics: { 'reward/mean': 0.75 } },
+      { step: 5, metrics: { 'reward/mean': 1 } },
+    ]);
+    const { unmount } = render(<Compare runs={[a, b]} />);
+    const reward = screen.getByRole('figure', { name: 'Training reward (accuracy)' });
+    const paths = [...reward.querySelectorAll('path.curve-line')].map((path) => path.getAttribute('d'));
+    expect(paths).toEqual(['M44,166L120,128L196,90', 'M120,90L196,52L348,14']);
+    // Five rows or fewer: every value is dotted.
+    expect(reward.querySelectorAll('.curve-series circle')).toHaveLength(6);
+    unmount();
+    // One logged step: the x axis is step 0..2 with one tick, 7, the point in the middle (x 196).
+    render(<Compare runs={[run('c', config, constantSteps(7, 7, 'reward/mean', 0.5)), run('d', config, constantSteps(7, 7, 'reward/mean', 1))]} />);
+    const single = screen.getByRole('figure', { name: 'Training reward (accuracy)' });
+    expect([...single.querySelectorAll('.curve-series circle')].map((dot) => [dot.getAttribute('cx'), dot.getAttribute('cy')])).toEqual([
+      ['196', '90'],
+      ['196', '14'],
+    ]);
+    expect([...single.querySelectorAll('.chart-ticks text')].map((tick) => tick.textContent)[0]).toBe('7');
   });
 
   it('tabulates the settings that differ, one column per run', async () => {

@@ -153,7 +153,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
     for (const box of (await saved.getByRole('checkbox').all()).slice(0, 2)) await box.check();
     await page.getByRole('button', { name: /^Compare 2 runs/ }).click();
     const chart = page.getByRole('figure', { name: 'Training reward (accuracy)' });
-    await expect.poll(() => chart.locator('path.recharts-line-curve').count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => chart.locator('path.curve-line').count(), { timeout: 30_000 }).toBe(2);
     await page.screenshot({ path: path.join(ARTIFACTS, 'runs-compare.png'), fullPage: true });
 
     // A shared link reproduces its setup in a fresh profile; a wrong field is named and defaulted.

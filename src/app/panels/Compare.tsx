@@ -1,14 +1,15 @@
 // Two or more runs side by side: their curves overlaid as small multiples (one line per run, the
 // same colour for a run in every chart) and the settings in which they differ. Fed by props; the
-// run picker decides which runs. Drawn like the curves panel: no animation, ticks computed here.
+// run picker decides which runs. Drawn by LiveChart, like the curves panel: the same axes, hover
+// readout and keyboard cursor.
 
 import { memo, useMemo } from 'react';
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { isEvaluationMetric, METRICS, metricTitle, type MetricKey } from '../../core/metrics';
 import { settingAt } from '../../core/settings';
 import { PALETTE } from '../../experiment/svg';
 import { configDifferences, HELD_OUT_SAMPLED, overlayRows, type ComparedRun, type OverlayRow } from '../compare';
 import { CHART_HEIGHT, LineLegend, stepTicks, unitFormat, yAxisScale } from './chartParts';
+import { LiveChart, type LiveMark, type LiveSeries } from './LiveChart';
 
 
 /** One chart: a metric, titled and formatted by its registry entry; evaluation metrics get dots. */
@@ -32,58 +33,48 @@ export const CHARTS: CompareChartSpec[] = [
 /** A run's line colour: Okabe-Ito by its place among the compared runs. */
 const runColor = (index: number) => PALETTE[index % PALETTE.length];
 
+/** Rows at most this many get dots on every line: a run of one logged step is a point, not a line. */
+const DOTTED_ROWS = 40;
+
+/** Finished runs have no live changes to mark. */
+const NO_MARKS: LiveMark[] = [];
+
 interface RunLine {
   id: string;
   name: string;
   color: string;
 }
 
+/** The x extent of finished runs: first to last step; one step sits in the middle of the plot. */
+function stepAxis(rows: OverlayRow[]): { domain: [number, number]; ticks: number[] } {
+  const first = rows[0]?.step ?? 0;
+  const last = rows.at(-1)?.step ?? 0;
+  return last > first ? { domain: [first, last], ticks: stepTicks(first, last) } : { domain: [first - 1, first + 1], ticks: [first] };
+}
 
 const CompareChart = memo(function CompareChart({ spec, rows, lines }: { spec: CompareChartSpec; rows: OverlayRow[]; lines: RunLine[] }) {
   const headingId = `compare-${spec.id}`;
-  const firstStep = rows[0]?.step ?? 0;
-  const lastStep = rows.at(-1)?.step ?? 0;
-  const y = useMemo(() => yAxisScale(rows, lines.map((line) => line.id), spec.domain), [rows, lines, spec]);
-  const xTicks = useMemo(() => stepTicks(firstStep, lastStep), [firstStep, lastStep]);
-  const format = unitFormat(METRICS[spec.metric].unit);
-  // Evaluations every few steps: dots on the points.
-  const sparse = isEvaluationMetric(spec.metric);
+  const x = useMemo(() => stepAxis(rows), [rows]);
+  const left = useMemo(
+    () => ({ ...yAxisScale(rows, lines.map((line) => line.id), spec.domain), format: unitFormat(METRICS[spec.metric].unit) }),
+    [rows, lines, spec],
+  );
+  const series = useMemo<LiveSeries[]>(() => {
+    // Evaluations every few steps, or few rows: dots on the points.
+    const dotted = isEvaluationMetric(spec.metric) || rows.length <= DOTTED_ROWS;
+    // Rows are the union of the runs' steps: a run has no value at a step only another run
+    // logged, and its line joins across it.
+    return lines.map((line) => ({ key: line.id, name: line.name, color: line.color, sparse: dotted, joinGaps: true }));
+  }, [rows, lines, spec]);
   return (
     <figure className="curve" aria-labelledby={headingId}>
       <h3 id={headingId}>{metricTitle(spec.metric)}</h3>
       {rows.length === 0 ? (
         <p className="muted">None of these runs has this metric.</p>
       ) : (
-        <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={{ width: 360, height: CHART_HEIGHT }}>
-          <LineChart data={rows} margin={{ top: 14, right: 12, bottom: 0, left: 0 }}>
-            <CartesianGrid stroke="#e4e4e4" vertical={false} />
-            <XAxis dataKey="step" type="number" domain={[firstStep, lastStep]} ticks={xTicks} interval={0} niceTicks="none" tick={{ fontSize: 11 }} />
-            <YAxis width={44} domain={y.domain} ticks={y.ticks} interval={0} niceTicks="none" tickFormatter={format} tick={{ fontSize: 11 }} />
-            <Tooltip
-              isAnimationActive={false}
-              labelFormatter={(step) => `step ${step}`}
-              formatter={(value: unknown) => (typeof value === 'number' ? format(value) : String(value))}
-            />
-            {lines.map((line) => (
-              <Line
-                key={line.id}
-                dataKey={line.id}
-                name={line.name}
-                stroke={line.color}
-                strokeWidth={1.5}
-                // Dots where lines are short: a run of one logged step is a point, not a line.
-                dot={sparse || rows.length <= 40 ? { r: 3, fill: line.color } : false}
-                // Rows are the union of the runs' steps: a run has no value at a step only another
-                // run logged, and its line joins across it.
-                connectNulls
-                isAnimationActive={false}
-                type="linear"
-              />
-            ))}
-          </LineChart>
-        </ResponsiveContainer>
+        <LiveChart rows={rows} series={series} x={x} left={left} marks={NO_MARKS} viewedStep={null} height={CHART_HEIGHT} />
       )}
-      <LineLegend items={lines.map((line) => ({ key: line.id, name: line.name, color: line.color }))} />
+      <LineLegend items={series} />
     </figure>
   );
 });

@@ -1,10 +1,10 @@
-// A line chart for curves that redraw while training streams steps in, built from recharts'
-// drawing components (Surface, Curve, Dot) rather than its LineChart. A LineChart keeps a store
-// per chart, and each redraw re-runs every selector and re-renders every axis, grid and tooltip
-// component: 12-20 ms per chart on an idle core and 50-130 ms on a busy one, the page's last
-// main-thread tasks over 50 ms while training. Here the scales are computed once per redraw and
-// the SVG is a few dozen elements, so a redraw is a few milliseconds. Hovering (or the arrow
-// keys, on a focused chart) names the values at a step.
+// The page's line chart (the live curves and Compare), made for curves that redraw while training
+// streams steps in: built from recharts' drawing components (Surface, Curve, Dot) rather than its
+// LineChart. A LineChart keeps a store per chart, and each redraw re-runs every selector and
+// re-renders every axis, grid and tooltip component: 12-20 ms per chart on an idle core and
+// 50-130 ms on a busy one, the page's last main-thread tasks over 50 ms while training. Here the
+// scales are computed once per redraw and the SVG is a few dozen elements, so a redraw is a few
+// milliseconds. Hovering (or the arrow keys, on a focused chart) names the values at a step.
 
 import { memo, useMemo, useRef, useState } from 'react';
 import { Curve, Dot, Surface } from 'recharts';
@@ -21,6 +21,8 @@ export interface LiveSeries {
   axis?: 'left' | 'right';
   /** Sparse series (held-out evaluations): dots joined across the steps between them. */
   sparse?: boolean;
+  /** Joined across the rows where it has no value, without dots (rows that are other runs' steps). */
+  joinGaps?: boolean;
   dashed?: boolean;
 }
 
@@ -112,7 +114,7 @@ export const LiveChart = memo(function LiveChart({ rows, series, x, left, right,
               className="curve-line"
               type="linear"
               points={points}
-              connectNulls={line.sparse === true}
+              connectNulls={line.sparse === true || line.joinGaps === true}
               stroke={line.color}
               strokeWidth={1.5}
               strokeDasharray={line.dashed ? '4 3' : undefined}
