@@ -5,6 +5,7 @@ import type { BackendName } from '../core/backend';
 import type { Config } from '../core/config';
 import type { KernelPathStatus } from '../core/model/fusedDecoder';
 import type { Evaluation } from '../core/evaluate';
+import type { Continuation, ForkSource, NextTokenDistribution } from '../core/fork';
 import type { StepReport, StepSettings } from '../core/trainer';
 import type { SettingChange } from '../runs/types';
 
@@ -32,7 +33,44 @@ export type ToWorker =
   /** Held-out evaluation now. */
   | { type: 'evaluate' }
   /** After an error: restore the last good weights and continue from there (paused). */
-  | { type: 'resume' };
+  | { type: 'resume' }
+  /** What the policy does from a token of a shown trajectory (src/worker/fork.ts); training state is not touched. */
+  | { type: 'fork'; request: ForkRequest }
+  /** Stop a scan after the position in flight. */
+  | { type: 'cancelFork'; id: number };
+
+/** A fork of one trajectory of a step: its distribution at a token, continuations from there, or a scan of its tokens. */
+export type ForkRequest = {
+  /** Chosen by the page; every reply carries it. */
+  id: number;
+  /** The step the trajectory was sampled in: the weights it sampled with are used while the worker holds them. */
+  step: number;
+  source: ForkSource;
+  /** The step's sampling temperature and tool flakiness. */
+  temperature: number;
+  flakyProbability: number;
+  /** Seeds the sampling and the tool: the same request gives the same continuations. */
+  seed: number;
+} & (
+  | { kind: 'distribution'; position: number }
+  | { kind: 'resample'; position: number; samples: number }
+  /** Pass rate from each position, one reply per position as it is done. */
+  | { kind: 'scan'; positions: number[]; samples: number }
+);
+
+/** Which weights a fork ran on: those after `step` (0: the starting checkpoint). */
+export interface ForkWeights {
+  step: number;
+  /** True when they are the weights the requested step sampled its trajectories with. */
+  sampledWith: boolean;
+}
+
+export type ForkReply =
+  | { id: number; kind: 'distribution'; weights: ForkWeights; position: number; distribution: NextTokenDistribution }
+  | { id: number; kind: 'continuations'; weights: ForkWeights; position: number; continuations: Continuation[]; seconds: number }
+  | { id: number; kind: 'scanPoint'; weights: ForkWeights; position: number; entropy: number; passed: number; total: number; done: number; of: number }
+  | { id: number; kind: 'scanDone'; weights: ForkWeights; cancelled: boolean; seconds: number }
+  | { id: number; kind: 'failed'; message: string };
 
 /** Weights of a completed step, as checkpoint bytes in the layout of the run's starting checkpoint. */
 export interface WeightSnapshot {
@@ -66,4 +104,5 @@ export type FromWorker =
   /** Live settings accepted: which fields changed, from what to what, from which step. */
   | { type: 'settingsApplied'; changes: SettingChange[] }
   /** Training stopped: what happened, and the last step whose weights are kept. */
-  | { type: 'failure'; kind: FailureKind; message: string; lastGoodStep: number };
+  | { type: 'failure'; kind: FailureKind; message: string; lastGoodStep: number }
+  | { type: 'fork'; reply: ForkReply };

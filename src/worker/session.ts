@@ -14,10 +14,12 @@ import { evaluateHeldOut } from '../core/evaluate';
 import type { ModelScale } from '../core/model/config';
 import { disposePolicy, namedWeights, type Policy } from '../core/model/transformer';
 import { NonFiniteLossError, Trainer } from '../core/trainer';
+import { ForkRunner } from './fork';
 import type {
   BackendChoice,
   BackendReport,
   FailureKind,
+  ForkRequest,
   FromWorker,
   SettingChange,
   ToWorker,
@@ -80,6 +82,8 @@ export class TrainingSession {
   private stepInFlight = false;
   /** Commands that arrived while loading; handled once the run is ready. */
   private queued: ToWorker[] = [];
+  /** Forks of shown trajectories, each on a policy of its own (fork.ts). */
+  private readonly forks: ForkRunner;
 
   /** Bumped whenever a backend starts or is dropped: stale device-loss notices are ignored. */
   private backendWatch = 0;
@@ -88,7 +92,9 @@ export class TrainingSession {
   /** The WebGPU device of the current backend was lost: resume or init must restart the backend. */
   private deviceLost: { reason: string; message: string } | null = null;
 
-  constructor(private readonly environment: SessionEnvironment) {}
+  constructor(private readonly environment: SessionEnvironment) {
+    this.forks = new ForkRunner((message) => this.post(message));
+  }
 
   /** The last completed step whose weights are kept (0: the checkpoint itself). */
   get lastGoodStep(): number {
@@ -134,6 +140,11 @@ export class TrainingSession {
       case 'settings':
         this.applySettings(message.settings);
         return Promise.resolve();
+      case 'fork':
+        return this.fork(message.request);
+      case 'cancelFork':
+        this.forks.cancel(message.id);
+        return Promise.resolve();
     }
     if (this.phase === 'empty') {
       this.post({ type: 'status', status: 'loading', message: `Nothing is loaded yet: '${message.type}' needs a run (reset to start one).` });
@@ -167,6 +178,7 @@ export class TrainingSession {
     this.phase = 'loading';
     this.lastGood = null;
     this.startCheckpoint = null;
+    this.forks.clear();
     this.post({ type: 'status', status: 'loading', message: 'Starting the backend…' });
     try {
       // The step in flight ends within one step (it drops out because `run` moved on); its
@@ -341,6 +353,7 @@ export class TrainingSession {
   private async runStep(run: number): Promise<number> {
     const trainer = this.trainer!;
     trainer.updateSettings(liveSettings(this.config!));
+    if (this.lastGood) this.forks.recordSampling(this.lastGood.step + 1, this.lastGood);
     this.stepInFlight = true;
     try {
       const report = await trainer.runStep();
@@ -367,6 +380,21 @@ export class TrainingSession {
     }, true);
     if (run !== this.run) return;
     this.post({ type: 'evaluation', step: this.lastGoodStep, evaluation });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Forks: what the policy does from a token of a shown trajectory (fork.ts)
+
+  private fork(request: ForkRequest): Promise<void> {
+    const refuse = (message: string) => {
+      this.post({ type: 'fork', reply: { id: request.id, kind: 'failed', message } });
+      return Promise.resolve();
+    };
+    if (this.phase === 'busy') return refuse('training is running: pause it to fork (the weights change with every step)');
+    if (this.phase !== 'idle' || !this.config || !this.startCheckpoint || !this.lastGood) {
+      return refuse(this.phase === 'failed' ? 'training stopped on an error: resume first' : 'no policy is loaded yet');
+    }
+    return this.forks.run(request, { config: this.config, manifest: this.startCheckpoint.manifest, current: this.lastGood });
   }
 
   // -------------------------------------------------------------------------------------------
