@@ -10,9 +10,34 @@ import { ConfigError, PRESET_NAMES, resolveConfig, type Config, type PresetName 
 import type { FailureCause, ToolCallRecord } from '../core/environment';
 import type { Evaluation } from '../core/evaluate';
 import type { FinishReason } from '../core/rollout';
-import type { DiscardReason, TokenKind } from '../core/tao/types';
+import { describeCharacter, jsonSyntaxError, lineAndColumn } from '../core/jsonSyntax';
+import { TOKEN_KINDS, type DiscardReason, type TokenKind } from '../core/tao/types';
 import { TOOL_ERROR_KINDS } from '../core/tools/types';
 import type { StepReport, StepSettings, TrajectoryReport } from '../core/trainer';
+import {
+  expectArray,
+  expectBoolean,
+  expectEach,
+  expectNumber,
+  expectObject,
+  expectOneOf,
+  expectString,
+  expectValue,
+  fail,
+  FINITE,
+  formatValue,
+  isInRange,
+  isNot,
+  isPlainObject,
+  NON_NEGATIVE_INTEGER,
+  pathTo,
+  POSITIVE,
+  POSITIVE_INTEGER,
+  readAs,
+  UNIT_INTERVAL,
+  ValidationError,
+  type JsonObject,
+} from '../core/validate';
 import type { SettingChange } from './types';
 
 export const RUN_FORMAT = 'tao-rl-workbench/run';
@@ -48,7 +73,7 @@ export interface ExportedRun {
   weights?: RunWeights;
 }
 
-export class RunImportError extends Error {
+export class RunImportError extends ValidationError {
   override name = 'RunImportError';
 }
 
@@ -94,6 +119,10 @@ function evaluationLine({ step, evaluation }: { step: number; evaluation: Evalua
  * file's size in bytes, checked before the text is parsed.
  */
 export function importRun(text: string, size: number, fileName: string): ExportedRun {
+  return readAs(RunImportError, () => readRunFile(text, size, fileName));
+}
+
+function readRunFile(text: string, size: number, fileName: string): ExportedRun {
   if (size > MAX_IMPORT_BYTES) {
     throw new RunImportError(`the file is ${Math.ceil(size / 2 ** 20)} MB; the largest run file accepted is ${MAX_IMPORT_BYTES / 2 ** 20} MB`);
   }
@@ -124,9 +153,7 @@ function wholeTextProblem(text: string): string {
   const offset = jsonSyntaxError(text);
   if (offset === null) return 'the file is not JSON';
   if (offset === text.length) return `the file is cut short: its JSON ends after ${groupDigits(text.length)} characters, before the run is closed`;
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  const column = offset - before.lastIndexOf('\n');
+  const { line, column } = lineAndColumn(text, offset);
   return `the file is not JSON: unexpected ${describeCharacter(text[offset])} at line ${line}, column ${column}`;
 }
 
@@ -168,149 +195,6 @@ function parseLines(lines: Line[]): { line: number; record: unknown }[] {
       throw new RunImportError(`line ${line} is not JSON: it ends in the middle of a record`);
     }
   });
-}
-
-/**
- * Where JSON.parse fails on `text`: the offset of the first character that breaks the grammar,
- * text.length when the text ends before its value does, null when it is valid JSON. Iterative,
- * so deep nesting cannot overflow the stack.
- */
-function jsonSyntaxError(text: string): number | null {
-  const n = text.length;
-  const open: string[] = []; // '{' and '[' not yet closed
-  let expect: 'value' | 'valueOrClose' | 'key' | 'keyOrClose' | 'colon' | 'next' = 'value';
-  let i = 0;
-  for (;;) {
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
-      i++;
-    }
-    if (i >= n) return expect === 'next' && open.length === 0 ? null : n;
-    const c = text[i];
-    switch (expect) {
-      case 'value':
-      case 'valueOrClose': {
-        if (c === ']' && expect === 'valueOrClose') {
-          open.pop();
-          i++;
-          expect = 'next';
-        } else if (c === '{' || c === '[') {
-          open.push(c);
-          i++;
-          expect = c === '{' ? 'keyOrClose' : 'valueOrClose';
-        } else {
-          const end = c === '"' ? scanString(text, i) : scanLiteral(text, i);
-          if (end < 0) return -end - 1;
-          i = end;
-          expect = 'next';
-        }
-        break;
-      }
-      case 'key':
-      case 'keyOrClose': {
-        if (c === '}' && expect === 'keyOrClose') {
-          open.pop();
-          i++;
-          expect = 'next';
-          break;
-        }
-        if (c !== '"') return i;
-        const end = scanString(text, i);
-        if (end < 0) return -end - 1;
-        i = end;
-        expect = 'colon';
-        break;
-      }
-      case 'colon':
-        if (c !== ':') return i;
-        i++;
-        expect = 'value';
-        break;
-      case 'next': {
-        const top = open[open.length - 1];
-        if (top === undefined) return i; // something after the one top-level value
-        if (c === ',') {
-          i++;
-          expect = top === '{' ? 'key' : 'value';
-        } else if ((c === '}' && top === '{') || (c === ']' && top === '[')) {
-          open.pop();
-          i++;
-        } else {
-          return i;
-        }
-        break;
-      }
-    }
-  }
-}
-
-/** End of the string starting at `start` (a quote), or -(offset + 1) of its first fault. */
-function scanString(text: string, start: number): number {
-  const n = text.length;
-  for (let j = start + 1; j < n; j++) {
-    const c = text.charCodeAt(j);
-    if (c === 0x22) return j + 1;
-    if (c < 0x20) return -(j + 1);
-    if (c !== 0x5c) continue;
-    const escape = text[j + 1];
-    if (escape === undefined) return -(n + 1);
-    if (escape === 'u') {
-      for (let k = j + 2; k < j + 6; k++) {
-        if (k >= n) return -(n + 1);
-        if (!/[0-9a-fA-F]/.test(text[k])) return -(k + 1);
-      }
-      j += 5;
-    } else if ('"\\/bfnrt'.includes(escape)) {
-      j += 1;
-    } else {
-      return -(j + 2);
-    }
-  }
-  return -(n + 1);
-}
-
-/** End of the number, true, false or null at `start`, or -(offset + 1) of its first fault. */
-function scanLiteral(text: string, start: number): number {
-  const n = text.length;
-  for (const word of ['true', 'false', 'null']) {
-    if (text[start] !== word[0]) continue;
-    let k = 0;
-    while (k < word.length && start + k < n && text[start + k] === word[k]) k++;
-    if (k === word.length) return start + k;
-    return -(start + k + 1); // start + k === n: the word was cut short
-  }
-  // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, failing at the first character that cannot follow
-  const isDigit = (j: number) => j < n && text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x39;
-  const digitsFrom = (j: number) => {
-    if (j >= n) return -(n + 1);
-    if (!isDigit(j)) return -(j + 1);
-    while (isDigit(j)) j++;
-    return j;
-  };
-  let j = start;
-  if (text[j] === '-') j++;
-  if (text[j] === '0') {
-    j++;
-  } else {
-    j = digitsFrom(j);
-    if (j < 0) return j;
-  }
-  if (text[j] === '.') {
-    j = digitsFrom(j + 1);
-    if (j < 0) return j;
-  }
-  if (text[j] === 'e' || text[j] === 'E') {
-    j++;
-    if (text[j] === '+' || text[j] === '-') j++;
-    j = digitsFrom(j);
-  }
-  return j;
-}
-
-function describeCharacter(character: string): string {
-  if (character === '\n' || character === '\r') return 'line break';
-  return JSON.stringify(character);
 }
 
 function groupDigits(value: number): string {
@@ -377,7 +261,7 @@ function runFromLines(records: { line: number; record: unknown }[], fileName: st
   }
   const head = first.record;
   const { config, created, changes } = atLine(first.line, () => {
-    expectInteger(head.steps, 'steps', 0);
+    expectNumber(head.steps, 'steps', NON_NEGATIVE_INTEGER);
     const when = head.created !== undefined ? expectDate(head.created, 'created') : expectDate(head.started, 'started');
     return {
       config: readConfig(head.config, 'config'),
@@ -386,8 +270,8 @@ function runFromLines(records: { line: number; record: unknown }[], fileName: st
     };
   });
 
-  const steps: { line: number; record: Record<string, unknown> }[] = [];
-  const evaluationRecords: { line: number; record: Record<string, unknown> }[] = [];
+  const steps: { line: number; record: JsonObject }[] = [];
+  const evaluationRecords: { line: number; record: JsonObject }[] = [];
   let trajectories = 0;
   for (const { line, record } of rest) {
     atLine(line, () => {
@@ -424,7 +308,7 @@ function atLine<T>(line: number, read: () => T): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof RunImportError) throw new RunImportError(`line ${line}: ${error.message}`);
+    if (error instanceof ValidationError) throw new ValidationError(error.problem, error.path === '' ? `line ${line}` : `line ${line}: ${error.path}`);
     throw error;
   }
 }
@@ -438,11 +322,9 @@ function runName(fileName: string): string {
 // ---------------------------------------------------------------------------------------------
 // Import: the parts of a run
 
-const TOKEN_KINDS: Record<TokenKind, true> = { prompt: true, policy: true, tool: true };
 const FINISH_REASONS: Record<FinishReason, true> = { eos: true, length: true, tool_limit: true };
 const DISCARD_REASONS: Record<DiscardReason, true> = { group_all_correct: true, group_all_wrong: true, all_tools_failed: true };
 const FAILURE_CAUSES: Record<FailureCause, true> = { policy: true, environment: true };
-const TOKEN_KIND_LIST = keysOf(TOKEN_KINDS);
 const FINISH_REASON_LIST = keysOf(FINISH_REASONS);
 const DISCARD_REASON_LIST = keysOf(DISCARD_REASONS);
 const FAILURE_CAUSE_LIST = keysOf(FAILURE_CAUSES);
@@ -483,18 +365,18 @@ class SettingsReader {
 
 function readReport(value: unknown, path: string, previousStep: number | null, settings: SettingsReader): StepReport {
   const report = expectObject(value, path);
-  const stepPath = keyPath(path, 'step');
-  const step = expectInteger(report.step, stepPath, 0);
+  const stepPath = pathTo(path, 'step');
+  const step = expectNumber(report.step, stepPath, NON_NEGATIVE_INTEGER);
   if (previousStep !== null && step <= previousStep) fail(stepPath, `${step} is not above the previous step ${previousStep} (steps must increase)`);
-  const preset = expectOneOf(report.preset, keyPath(path, 'preset'), PRESET_NAMES);
-  const trajectoriesPath = keyPath(path, 'trajectories');
+  const preset = expectOneOf(report.preset, pathTo(path, 'preset'), PRESET_NAMES);
+  const trajectoriesPath = pathTo(path, 'trajectories');
   return {
     step,
     preset,
-    seed: expectInteger(report.seed, keyPath(path, 'seed'), 0),
-    settings: settings.read(report.settings, keyPath(path, 'settings'), preset),
-    skipped: expectBoolean(report.skipped, keyPath(path, 'skipped')),
-    metrics: readMetrics(report.metrics, keyPath(path, 'metrics')),
+    seed: expectNumber(report.seed, pathTo(path, 'seed'), NON_NEGATIVE_INTEGER),
+    settings: settings.read(report.settings, pathTo(path, 'settings'), preset),
+    skipped: expectBoolean(report.skipped, pathTo(path, 'skipped')),
+    metrics: readMetrics(report.metrics, pathTo(path, 'metrics')),
     trajectories: expectArray(report.trajectories, trajectoriesPath).map((t, i) => readTrajectory(t, `${trajectoriesPath}[${i}]`)),
   };
 }
@@ -502,31 +384,31 @@ function readReport(value: unknown, path: string, previousStep: number | null, s
 function readMetrics(value: unknown, path: string): Record<string, number> {
   const raw = expectObject(value, path);
   const metrics: Record<string, number> = {};
-  for (const [name, metric] of Object.entries(raw)) metrics[name] = expectNumberOrNull(metric, keyPath(path, name));
+  for (const [name, metric] of Object.entries(raw)) metrics[name] = expectNumberOrNull(metric, pathTo(path, name));
   return metrics;
 }
 
 function readTrajectory(value: unknown, path: string): TrajectoryReport {
   const t = expectObject(value, path);
-  const at = (key: string) => keyPath(path, key);
+  const at = (key: string) => pathTo(path, key);
   const toolCallsPath = at('toolCalls');
   const segmentsPath = at('segments');
   return {
-    group: expectInteger(t.group, at('group'), 0),
+    group: expectNumber(t.group, at('group'), NON_NEGATIVE_INTEGER),
     prompt: expectString(t.prompt, at('prompt')),
     expected: expectString(t.expected, at('expected')),
     answer: t.answer === null ? null : expectString(t.answer, at('answer'), 'a string or null'),
-    reward: expectFinite(t.reward, at('reward')),
+    reward: expectNumber(t.reward, at('reward'), FINITE),
     finishReason: expectOneOf(t.finishReason, at('finishReason'), FINISH_REASON_LIST),
     kept: expectBoolean(t.kept, at('kept')),
     reason: t.reason === null ? null : expectOneOf(t.reason, at('reason'), DISCARD_REASON_LIST, 'or null'),
-    trainedCopies: expectInteger(t.trainedCopies, at('trainedCopies'), 0),
+    trainedCopies: expectNumber(t.trainedCopies, at('trainedCopies'), NON_NEGATIVE_INTEGER),
     advantage: expectNumberOrNull(t.advantage, at('advantage')),
     toolCalls: expectArray(t.toolCalls, toolCallsPath).map((call, i) => readToolCall(call, `${toolCallsPath}[${i}]`)),
     segments: expectArray(t.segments, segmentsPath).map((raw, i) => {
       const segment = expectObject(raw, `${segmentsPath}[${i}]`);
       return {
-        kind: expectOneOf(segment.kind, `${segmentsPath}[${i}].kind`, TOKEN_KIND_LIST),
+        kind: expectOneOf(segment.kind, `${segmentsPath}[${i}].kind`, TOKEN_KINDS),
         text: expectString(segment.text, `${segmentsPath}[${i}].text`),
       };
     }),
@@ -536,18 +418,21 @@ function readTrajectory(value: unknown, path: string): TrajectoryReport {
 
 function readToolCall(value: unknown, path: string): ToolCallRecord {
   const raw = expectObject(value, path);
-  const call: ToolCallRecord = { expression: expectString(raw.expression, keyPath(path, 'expression')), ok: expectBoolean(raw.ok, keyPath(path, 'ok')) };
-  if (raw.value !== undefined) call.value = expectString(raw.value, keyPath(path, 'value'));
-  if (raw.error !== undefined) call.error = expectOneOf(raw.error, keyPath(path, 'error'), TOOL_ERROR_KINDS);
-  if (raw.message !== undefined) call.message = expectString(raw.message, keyPath(path, 'message'));
-  if (raw.cause !== undefined) call.cause = expectOneOf(raw.cause, keyPath(path, 'cause'), FAILURE_CAUSE_LIST);
+  const call: ToolCallRecord = { expression: expectString(raw.expression, pathTo(path, 'expression')), ok: expectBoolean(raw.ok, pathTo(path, 'ok')) };
+  if (raw.value !== undefined) call.value = expectString(raw.value, pathTo(path, 'value'));
+  if (raw.error !== undefined) call.error = expectOneOf(raw.error, pathTo(path, 'error'), TOOL_ERROR_KINDS);
+  if (raw.message !== undefined) call.message = expectString(raw.message, pathTo(path, 'message'));
+  if (raw.cause !== undefined) call.cause = expectOneOf(raw.cause, pathTo(path, 'cause'), FAILURE_CAUSE_LIST);
   return call;
 }
 
-/** Columnar token arrays: one entry per token in each, non-finite numbers written as null. */
+/**
+ * Columnar token arrays: one entry per token in each, non-finite numbers written as null. The
+ * arrays are checked where they lie, not copied: the parsed file is the import's own.
+ */
 function readTokens(value: unknown, path: string): TrajectoryReport['tokens'] {
   const raw = expectObject(value, path);
-  const at = (key: string) => keyPath(path, key);
+  const at = (key: string) => pathTo(path, key);
   const columns = ['text', 'kind', 'entropy', 'logprob', 'postTool', 'lossWeight', 'advantage', 'bonus'] as const;
   for (const column of columns) expectArray(raw[column], at(column));
   const length = (raw.text as unknown[]).length;
@@ -556,48 +441,46 @@ function readTokens(value: unknown, path: string): TrajectoryReport['tokens'] {
     if (found !== length) fail(at(column), `${found} entries, but text has ${length} (one entry per token)`);
   }
   return {
-    text: eachEntry(raw.text as unknown[], at('text'), (v) => (typeof v === 'string' ? v : undefined), 'a string'),
-    kind: eachEntry(raw.kind as unknown[], at('kind'), (v) => (TOKEN_KIND_LIST.includes(v as TokenKind) ? (v as TokenKind) : undefined), `one of ${TOKEN_KIND_LIST.join(', ')}`),
+    text: expectEach(raw.text as unknown[], at('text'), isString, 'a string'),
+    kind: expectEach(raw.kind as unknown[], at('kind'), isTokenKind, `one of ${TOKEN_KINDS.join(', ')}`),
     entropy: numbersOrNull(raw.entropy as unknown[], at('entropy')),
     logprob: numbersOrNull(raw.logprob as unknown[], at('logprob')),
-    postTool: eachEntry(raw.postTool as unknown[], at('postTool'), (v) => (v === 0 || v === 1 ? v : undefined), '0 or 1'),
+    postTool: expectEach(raw.postTool as unknown[], at('postTool'), (v): v is 0 | 1 => v === 0 || v === 1, '0 or 1'),
     lossWeight: numbersOrNull(raw.lossWeight as unknown[], at('lossWeight')),
     advantage: numbersOrNull(raw.advantage as unknown[], at('advantage')),
     bonus: numbersOrNull(raw.bonus as unknown[], at('bonus')),
   };
 }
 
-/** Every entry read by `read` (undefined: not acceptable); paths are only built for a fault. */
-function eachEntry<T>(list: unknown[], path: string, read: (value: unknown) => T | undefined, must: string): T[] {
-  const out = new Array<T>(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const entry = read(list[i]);
-    if (entry === undefined) fail(`${path}[${i}]`, `${formatValue(list[i])} is not ${must}`);
-    out[i] = entry;
-  }
-  return out;
-}
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isTokenKind = (value: unknown): value is TokenKind => TOKEN_KINDS.includes(value as TokenKind);
 
+/** A column of numbers whose nulls (JSON's NaN and Infinity) become NaN where they lie. */
 function numbersOrNull(list: unknown[], path: string): number[] {
-  return eachEntry(list, path, (v) => (typeof v === 'number' ? v : v === null ? NaN : undefined), 'a number or null');
+  for (let i = 0; i < list.length; i++) {
+    const entry = list[i];
+    if (entry === null) list[i] = NaN;
+    else if (typeof entry !== 'number') fail(pathTo(path, i), isNot(entry, 'a number or null'));
+  }
+  return list as number[];
 }
 
 function readEvaluationStep(value: unknown, path: string, previous: number | null): number {
-  const step = expectInteger(value, path, 0);
+  const step = expectNumber(value, path, NON_NEGATIVE_INTEGER);
   if (previous !== null && step < previous) fail(path, `${step} is below the previous evaluation's step ${previous} (evaluations are in step order)`);
   return step;
 }
 
 function readEvaluation(value: unknown, path: string): Evaluation {
   const raw = expectObject(value, path);
-  const at = (key: string) => keyPath(path, key);
+  const at = (key: string) => pathTo(path, key);
   const byKind: Record<string, number> = {};
   for (const [kind, accuracy] of Object.entries(expectObject(raw.byKind, at('byKind')))) {
-    byKind[kind] = expectFraction(accuracy, keyPath(at('byKind'), kind));
+    byKind[kind] = expectFraction(accuracy, pathTo(at('byKind'), kind));
   }
   return {
-    prompts: expectInteger(raw.prompts, at('prompts'), 0),
-    samples: expectInteger(raw.samples, at('samples'), 0),
+    prompts: expectNumber(raw.prompts, at('prompts'), NON_NEGATIVE_INTEGER),
+    samples: expectNumber(raw.samples, at('samples'), NON_NEGATIVE_INTEGER),
     sampledAccuracy: expectFraction(raw.sampledAccuracy, at('sampledAccuracy')),
     passAtK: expectFraction(raw.passAtK, at('passAtK')),
     greedyAccuracy: raw.greedyAccuracy === null ? null : expectFraction(raw.greedyAccuracy, at('greedyAccuracy'), 'or null'),
@@ -617,21 +500,21 @@ function readChanges(value: unknown, path: string): SettingChange[] {
       field: expectString(change.field, `${path}[${i}].field`),
       from: change.from,
       to: change.to,
-      step: expectInteger(change.step, `${path}[${i}].step`, 0),
+      step: expectNumber(change.step, `${path}[${i}].step`, NON_NEGATIVE_INTEGER),
     };
   });
 }
 
 function readWeights(value: unknown, path: string): RunWeights {
   const raw = expectObject(value, path);
-  const step = expectInteger(raw.step, keyPath(path, 'step'), 0);
-  const manifest = readManifest(raw.manifest, keyPath(path, 'manifest'));
-  const base64 = expectString(raw.base64, keyPath(path, 'base64'));
+  const step = expectNumber(raw.step, pathTo(path, 'step'), NON_NEGATIVE_INTEGER);
+  const manifest = readManifest(raw.manifest, pathTo(path, 'manifest'));
+  const base64 = expectString(raw.base64, pathTo(path, 'base64'));
   const expected = 4 * manifest.weights.reduce((sum, w) => sum + w.shape.reduce((size, d) => size * d, 1), 0); // float32
   if (expected > MAX_IMPORT_BYTES) {
-    fail(keyPath(keyPath(path, 'manifest'), 'weights'), `describe ${groupDigits(expected)} bytes, more than a run file can hold`);
+    fail(pathTo(pathTo(path, 'manifest'), 'weights'), `describe ${groupDigits(expected)} bytes, more than a run file can hold`);
   }
-  const found = base64ByteLength(base64, keyPath(path, 'base64'));
+  const found = base64ByteLength(base64, pathTo(path, 'base64'));
   if (found < expected) throw new RunImportError(`the weights are cut short: expected ${groupDigits(expected)} bytes, found ${groupDigits(found)}`);
   if (found > expected) throw new RunImportError(`the weights are too long: expected ${groupDigits(expected)} bytes, found ${groupDigits(found)}`);
   return { step, manifest, base64 };
@@ -639,27 +522,27 @@ function readWeights(value: unknown, path: string): RunWeights {
 
 function readManifest(value: unknown, path: string): CheckpointManifest {
   const raw = expectObject(value, path);
-  const at = (key: string) => keyPath(path, key);
+  const at = (key: string) => pathTo(path, key);
   const format = expectOneOf(raw.format, at('format'), [CHECKPOINT_FORMAT]);
   const model = expectObject(raw.model, at('model'));
-  const modelAt = (key: string) => keyPath(at('model'), key);
+  const modelAt = (key: string) => pathTo(at('model'), key);
   const weightsPath = at('weights');
   return {
     format,
     model: {
-      vocabSize: expectInteger(model.vocabSize, modelAt('vocabSize'), 1),
-      contextLength: expectInteger(model.contextLength, modelAt('contextLength'), 1),
-      layers: expectInteger(model.layers, modelAt('layers'), 1),
-      width: expectInteger(model.width, modelAt('width'), 1),
-      heads: expectInteger(model.heads, modelAt('heads'), 1),
-      mlpRatio: expectPositive(model.mlpRatio, modelAt('mlpRatio')),
+      vocabSize: expectNumber(model.vocabSize, modelAt('vocabSize'), POSITIVE_INTEGER),
+      contextLength: expectNumber(model.contextLength, modelAt('contextLength'), POSITIVE_INTEGER),
+      layers: expectNumber(model.layers, modelAt('layers'), POSITIVE_INTEGER),
+      width: expectNumber(model.width, modelAt('width'), POSITIVE_INTEGER),
+      heads: expectNumber(model.heads, modelAt('heads'), POSITIVE_INTEGER),
+      mlpRatio: expectNumber(model.mlpRatio, modelAt('mlpRatio'), POSITIVE),
     },
     weights: expectArray(raw.weights, weightsPath).map((entry, i) => {
       const weight = expectObject(entry, `${weightsPath}[${i}]`);
       const shapePath = `${weightsPath}[${i}].shape`;
       return {
         name: expectString(weight.name, `${weightsPath}[${i}].name`),
-        shape: expectArray(weight.shape, shapePath).map((d, k) => expectInteger(d, `${shapePath}[${k}]`, 0)),
+        shape: expectArray(weight.shape, shapePath).map((d, k) => expectNumber(d, `${shapePath}[${k}]`, NON_NEGATIVE_INTEGER)),
       };
     }),
     provenance: expectObject(raw.provenance, at('provenance')),
@@ -706,34 +589,10 @@ function base64ByteLength(text: string, path: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Field readers: each returns the value or throws "path: what is wrong (what is allowed)"
-
-type JsonObject = Record<string, unknown>;
-
-function fail(path: string, problem: string): never {
-  throw new RunImportError(path === '' ? problem : `${path}: ${problem}`);
-}
-
-function isPlainObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** path.key, or path["odd key"] for metric names such as "reward/mean". */
-function keyPath(path: string, key: string): string {
-  if (!/^[A-Za-z_$][\w$]*$/.test(key)) return `${path}[${JSON.stringify(key)}]`;
-  return path === '' ? key : `${path}.${key}`;
-}
+// Readers of the run file's own kinds of value (the rest are in core/validate.ts)
 
 function keysOf<T extends string>(record: Record<T, true>): T[] {
   return Object.keys(record) as T[];
-}
-
-/** The value as written, short and on one line. */
-function formatValue(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
 function jsonKind(value: unknown): string {
@@ -742,64 +601,22 @@ function jsonKind(value: unknown): string {
   return `a JSON ${typeof value}`;
 }
 
-/** "missing (must be X)" or "<value> is not X". */
-function wrong(value: unknown, must: string): string {
-  return value === undefined ? `missing (must be ${must})` : `${formatValue(value)} is not ${must}`;
-}
-
-function expectObject(value: unknown, path: string): JsonObject {
-  if (!isPlainObject(value)) fail(path, wrong(value, 'an object'));
-  return value;
-}
-
-function expectArray(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) fail(path, wrong(value, 'an array'));
-  return value;
-}
-
-function expectString(value: unknown, path: string, must = 'a string'): string {
-  if (typeof value !== 'string') fail(path, wrong(value, must));
-  return value;
-}
+const isDate = (value: unknown): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
 function expectDate(value: unknown, path: string): string {
-  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) fail(path, wrong(value, 'a date such as 2026-01-31T12:00:00.000Z'));
-  return value;
+  return expectValue(value, path, isDate, 'a date such as 2026-01-31T12:00:00.000Z');
 }
 
-function expectBoolean(value: unknown, path: string): boolean {
-  if (typeof value !== 'boolean') fail(path, wrong(value, 'true or false'));
-  return value;
-}
+const isFraction = (value: unknown): value is number => isInRange(value, UNIT_INTERVAL);
 
-function expectOneOf<T extends string>(value: unknown, path: string, allowed: readonly T[], orNull = ''): T {
-  if (!allowed.includes(value as T)) fail(path, wrong(value, `one of ${allowed.join(', ')}${orNull ? ` ${orNull}` : ''}`));
-  return value as T;
-}
-
-function expectInteger(value: unknown, path: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(path, wrong(value, `an integer >= ${min}`));
-  return value;
-}
-
-function expectFinite(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(path, wrong(value, 'a finite number'));
-  return value;
-}
-
-function expectPositive(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(path, wrong(value, 'a number > 0'));
-  return value;
-}
-
-function expectFraction(value: unknown, path: string, orNull = ''): number {
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(path, wrong(value, `a number in [0, 1]${orNull ? ` ${orNull}` : ''}`));
-  return value;
+/** A rate or accuracy, in the short wording: "<value> is not a number in [0, 1]"; `orAlso` extends what is allowed. */
+function expectFraction(value: unknown, path: string, orAlso = ''): number {
+  return expectValue(value, path, isFraction, `${UNIT_INTERVAL.describe}${orAlso ? ` ${orAlso}` : ''}`);
 }
 
 /** A number, or null for the NaN or Infinity that JSON wrote as null (read back as NaN). */
 function expectNumberOrNull(value: unknown, path: string): number {
   if (value === null) return NaN;
-  if (typeof value !== 'number') fail(path, wrong(value, 'a number or null'));
+  if (typeof value !== 'number') fail(path, isNot(value, 'a number or null'));
   return value;
 }

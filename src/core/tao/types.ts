@@ -2,7 +2,8 @@
 // same code serves the trainer, the `tao shape` JSON command and the page's live preview.
 
 /** Who produced a token: forced prompt text, a token the policy sampled, or forced tool output. */
-export type TokenKind = 'prompt' | 'policy' | 'tool';
+export const TOKEN_KINDS = ['prompt', 'policy', 'tool'] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 /** Why the dual filter discarded a trajectory. */
 export type DiscardReason = 'group_all_correct' | 'group_all_wrong' | 'all_tools_failed';
