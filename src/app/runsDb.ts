@@ -5,6 +5,7 @@
 
 import type { Config } from '../core/config';
 import type { Evaluation } from '../core/evaluate';
+import { currentStepMetrics } from '../core/metrics';
 import type { StepReport } from '../core/trainer';
 import type { SettingChange } from '../runs/types';
 import type { WeightSnapshot } from '../worker/protocol';
@@ -190,7 +191,8 @@ export class RunsDb {
     const trajectories = new Map(rollouts.map((row) => [row.step, row.trajectories]));
     return {
       meta,
-      reports: steps.map((row) => ({ ...row.report, trajectories: trajectories.get(row.step) ?? [] })),
+      // Runs saved before the metrics took verl's and TRL's names are read under the new names.
+      reports: steps.map((row) => ({ ...row.report, metrics: currentStepMetrics(row.report.metrics), trajectories: trajectories.get(row.step) ?? [] })),
       evaluations: evaluations.map((row) => ({ step: row.step, evaluation: row.evaluation })),
       changes: changes?.changes ?? [],
       weights: weights ? { step: weights.step, bytes: weights.bytes } : null,

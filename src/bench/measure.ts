@@ -197,7 +197,7 @@ let stockSample: { key: string; trajectories: Trajectory[] } | null = null;
 let stockFirstStep: { key: string; report: StepReport } | null = null;
 
 /** The first step's figures that the two kernel paths should agree on (they train the same batch). */
-const AGREEMENT_METRICS: StepMetricKey[] = ['loss/policy', 'grad_norm', 'entropy/trained_mean', 'approx_kl'];
+const AGREEMENT_METRICS: StepMetricKey[] = ['loss/policy', 'grad_norm', 'actor/entropy', 'actor/ppo_kl'];
 
 /** Whether two reports of the same step trained the same trajectories, and how far their figures are apart. */
 export function stepAgreement(a: StepReport, b: StepReport): { sameTrajectories: boolean; maxMetricDiff: number } {

@@ -69,7 +69,7 @@ export function syntheticRun(trajectories: number, tokens: number): ExportedRun 
       seed: 1,
       settings,
       skipped: false,
-      metrics: { 'reward/mean': 0.5, 'entropy/mean': 1.25, 'kl/reference': 0, 'loss/policy': -0.01 },
+      metrics: { 'critic/score/mean': 0.5, 'entropy/mean': 1.25, 'kl/reference': 0, 'loss/policy': -0.01 },
       trajectories: Array.from({ length: count }, (_, i) => trajectory(Math.floor(i / config.groupSize), made + i, tokens)),
     });
     made += count;

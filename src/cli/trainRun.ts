@@ -63,11 +63,11 @@ export function progressLine(report: StepReport): string {
   const show = (...keys: StepMetricKey[]) => keys.map((key) => `${STEP_METRICS[key].short} ${formatMetric(key, report.metrics[key])}`).join(' ');
   return [
     `step ${String(report.step).padStart(3)}`,
-    show('reward/mean'),
+    show('critic/score/mean'),
     report.skipped ? 'SKIPPED (no group survived)' : show('filter/kept_trajectories'),
     `drop[${show('filter/group_all_correct', 'filter/group_all_wrong', 'filter/all_tools_failed')}]`,
     show('entropy/mean', 'entropy/post_tool_mean'),
-    show('tools/call_frequency', 'tools/failure_frequency'),
+    show('tools/call_rate', 'tools/failure_frequency'),
     show('bonus/abs_mean'),
     show('perf/sampled_tokens_per_s'),
     show('time/step_s'),

@@ -65,7 +65,7 @@ type EvaluationMetricSpec = MetricSpec & { presence: 'evaluation'; field: Evalua
 /** A step report's metrics, in the order a list of them shows. */
 export const STEP_METRICS = {
   // Reward and the dual filter (docs/algorithm.md §2), over every trajectory generated this step.
-  'reward/mean': {
+  'critic/score/mean': {
     label: 'training reward (accuracy)',
     short: 'reward',
     unit: 'fraction',
@@ -73,7 +73,16 @@ export const STEP_METRICS = {
     presence: 'step',
     verl: 'critic/score/mean',
     trl: 'reward',
-    note: 'verl averages over the batch it trains on (after its filter, duplicates included); TRL, like the workbench, over every generated trajectory.',
+    note: 'verl averages over the batch it trains on (after its filter, duplicates included); TRL, like the workbench, over every generated trajectory. Called reward/mean in older run files.',
+  },
+  reward_std: {
+    label: 'reward spread',
+    short: 'reward sd',
+    unit: 'fraction',
+    meaning: 'Sample standard deviation of the rewards of every trajectory generated this step (over the batch, not per group).',
+    presence: 'step',
+    verl: null,
+    trl: 'reward_std',
   },
   frac_reward_zero_std: {
     label: 'groups with one reward',
@@ -126,16 +135,6 @@ export const STEP_METRICS = {
 
   // Tool use, over every trajectory generated this step.
   'tools/call_frequency': {
-    label: 'trajectories with a tool call',
-    short: 'calls',
-    unit: 'fraction',
-    meaning: 'Share of the generated trajectories that made at least one tool call.',
-    presence: 'step',
-    verl: null,
-    trl: null,
-    note: "TRL's tools/call_frequency is calls per trajectory: tools/calls_per_trajectory here.",
-  },
-  'tools/calls_per_trajectory': {
     label: 'tool calls per trajectory',
     short: 'calls/traj',
     unit: 'calls',
@@ -143,6 +142,16 @@ export const STEP_METRICS = {
     presence: 'step',
     verl: 'env/num_code_use',
     trl: 'tools/call_frequency',
+    note: "Older run files call it tools/calls_per_trajectory, and their tools/call_frequency is tools/call_rate (renamed on import).",
+  },
+  'tools/call_rate': {
+    label: 'trajectories with a tool call',
+    short: 'calls',
+    unit: 'fraction',
+    meaning: 'Share of the generated trajectories that made at least one tool call.',
+    presence: 'step',
+    verl: null,
+    trl: null,
   },
   'tools/failure_frequency': {
     label: 'tool calls failed',
@@ -181,6 +190,16 @@ export const STEP_METRICS = {
     trl: 'completions/mean_length',
     note: 'verl counts the tool-result tokens inside the response too, and averages over the batch it trains on.',
   },
+  'response_length/clip_ratio': {
+    label: 'trajectories cut at the length limit',
+    short: 'truncated',
+    unit: 'fraction',
+    meaning: 'Share of the generated trajectories that ended because they reached the token limit, not by their end token or the tool-call limit.',
+    presence: 'step',
+    verl: 'response_length/clip_ratio',
+    trl: 'completions/clipped_ratio',
+    note: 'verl over the batch it trains on.',
+  },
 
   // Entropy (nats per token).
   'entropy/mean': {
@@ -202,7 +221,7 @@ export const STEP_METRICS = {
     verl: null,
     trl: null,
   },
-  'entropy/trained_mean': {
+  'actor/entropy': {
     label: 'entropy, trained tokens',
     short: 'H_trained',
     unit: 'nats',
@@ -210,7 +229,7 @@ export const STEP_METRICS = {
     presence: 'update',
     verl: 'actor/entropy',
     trl: 'entropy',
-    note: "The TAO-RL recipe's verl logs it as actor/entropy_loss.",
+    note: "The TAO-RL recipe's verl logs it as actor/entropy_loss. Called entropy/trained_mean in older run files.",
   },
 
   // The bonus and the advantages (docs/algorithm.md §3 and §4), over the training batch.
@@ -311,7 +330,7 @@ export const STEP_METRICS = {
     verl: 'actor/pg_loss',
     trl: 'policy_loss',
   },
-  pg_clipfrac: {
+  'actor/pg_clipfrac': {
     label: 'clip fraction',
     short: 'clipfrac',
     unit: 'fraction',
@@ -319,8 +338,37 @@ export const STEP_METRICS = {
     presence: 'update',
     verl: 'actor/pg_clipfrac',
     trl: 'clip_ratio/region_mean',
+    note: 'Called pg_clipfrac in older run files.',
   },
-  approx_kl: {
+  'clip_ratio/low_mean': {
+    label: 'clipped below',
+    short: 'clip low',
+    unit: 'fraction',
+    meaning: 'Share of the trained tokens with a negative advantage whose probability ratio fell below 1 - clip low.',
+    presence: 'update',
+    verl: null,
+    trl: 'clip_ratio/low_mean',
+  },
+  'clip_ratio/high_mean': {
+    label: 'clipped above',
+    short: 'clip high',
+    unit: 'fraction',
+    meaning: 'Share of the trained tokens with a positive advantage whose probability ratio rose above 1 + clip high.',
+    presence: 'update',
+    verl: null,
+    trl: 'clip_ratio/high_mean',
+  },
+  'actor/pg_clipfrac_lower': {
+    label: 'dual-clipped',
+    short: 'dual clip',
+    unit: 'fraction',
+    meaning: 'Share of the trained tokens with a negative advantage whose loss the dual clip bounded (probability ratio above c).',
+    presence: 'update',
+    verl: 'actor/pg_clipfrac_lower',
+    trl: null,
+    note: "TRL's delta clips the ratio of every token instead: a different rule, with no metric of its own.",
+  },
+  'actor/ppo_kl': {
     label: 'approximate KL, sampling to updated policy',
     short: 'ppo_kl',
     unit: 'nats',
@@ -328,6 +376,7 @@ export const STEP_METRICS = {
     presence: 'update',
     verl: 'actor/ppo_kl',
     trl: null,
+    note: 'Called approx_kl in older run files.',
   },
   'kl/reference': {
     label: 'KL to the starting policy',
@@ -526,6 +575,34 @@ export type MetricKey = StepMetricKey | EvaluationMetricKey;
 
 /** Metrics of one step report: absent where the step has none (see `presence`; older run files). */
 export type StepMetrics = Partial<Record<StepMetricKey, number>>;
+
+/**
+ * Step metric names of run files written before the step report took verl's and TRL's names.
+ * `tools/call_frequency` is among them: it meant the share of trajectories with a call, and now
+ * means calls per trajectory, as in TRL.
+ */
+export const RENAMED_STEP_METRICS: Readonly<Record<string, StepMetricKey>> = {
+  'reward/mean': 'critic/score/mean',
+  'entropy/trained_mean': 'actor/entropy',
+  pg_clipfrac: 'actor/pg_clipfrac',
+  approx_kl: 'actor/ppo_kl',
+  'tools/call_frequency': 'tools/call_rate',
+  'tools/calls_per_trajectory': 'tools/call_frequency',
+};
+
+/** Keys only an older step report has: every such report carries at least one of them. */
+const OLD_ONLY_KEYS = Object.keys(RENAMED_STEP_METRICS).filter((key) => key !== 'tools/call_frequency');
+
+/**
+ * A step report's metrics under today's names: an older report's are renamed (its
+ * tools/call_frequency becomes tools/call_rate); a current one is returned as it is.
+ */
+export function currentStepMetrics(metrics: Record<string, number>): StepMetrics {
+  if (!OLD_ONLY_KEYS.some((key) => Object.hasOwn(metrics, key))) return metrics as StepMetrics;
+  const renamed: Record<string, number> = {};
+  for (const [key, value] of Object.entries(metrics)) renamed[RENAMED_STEP_METRICS[key] ?? key] = value;
+  return renamed as StepMetrics;
+}
 
 /** The metrics the update adds; a step that skipped it has none of them. */
 export type UpdateMetricKey = {

@@ -157,11 +157,12 @@ export class Trainer {
     const calls = generated.flatMap((t) => t.toolCalls);
     const metrics: StepMetrics = {
       ...generation!.metrics,
-      'reward/mean': mean(generated.map((t) => t.reward)),
-      'tools/calls_per_trajectory': calls.length / Math.max(1, generated.length),
+      'critic/score/mean': mean(generated.map((t) => t.reward)),
+      reward_std: sampleStd(generated.map((t) => t.reward)),
       'tools/failure_policy': calls.filter((c) => !c.ok && c.cause === 'policy').length / Math.max(1, calls.length),
       'tools/failure_environment': calls.filter((c) => !c.ok && c.cause === 'environment').length / Math.max(1, calls.length),
       'response_length/mean': sampledTokens / Math.max(1, generated.length),
+      'response_length/clip_ratio': generated.filter((t) => t.finishReason === 'length').length / Math.max(1, generated.length),
       gen_batches: genBatches,
       'batch/groups': chosenGroups.length,
       'batch/duplicated_groups': chosenGroups.length - copies.size,
@@ -214,6 +215,9 @@ export class Trainer {
             lossParts.loss,
             lossParts.policyLoss,
             lossParts.clipFraction,
+            lossParts.clipLowFraction,
+            lossParts.clipHighFraction,
+            lossParts.dualClipFraction,
             lossParts.approxKl,
             lossParts.entropyMean,
             lossParts.klToReference,
@@ -226,10 +230,13 @@ export class Trainer {
       const parts: Omit<UpdateMetrics, 'batch/tokens' | 'grad_norm'> = {
         'loss/total': values[0],
         'loss/policy': values[1],
-        pg_clipfrac: values[2],
-        approx_kl: values[3],
-        'entropy/trained_mean': values[4],
-        'kl/reference': values[5],
+        'actor/pg_clipfrac': values[2],
+        'clip_ratio/low_mean': values[3],
+        'clip_ratio/high_mean': values[4],
+        'actor/pg_clipfrac_lower': values[5],
+        'actor/ppo_kl': values[6],
+        'actor/entropy': values[7],
+        'kl/reference': values[8],
       };
       if (!Number.isFinite(parts['loss/total'])) {
         tf.dispose(grads);
@@ -254,6 +261,13 @@ export class NonFiniteLossError extends Error {}
 
 function mean(values: number[]): number {
   return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Standard deviation with Bessel's correction, as TRL's reward_std; 0 for fewer than two values. */
+function sampleStd(values: number[]): number {
+  if (values.length < 2) return 0;
+  const m = mean(values);
+  return Math.sqrt(values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1));
 }
 
 function pickSettings(config: Config): StepSettings {

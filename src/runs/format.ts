@@ -11,6 +11,7 @@ import type { FailureCause, ToolCallRecord } from '../core/environment';
 import type { Evaluation } from '../core/evaluate';
 import type { FinishReason } from '../core/rollout';
 import { describeCharacter, jsonSyntaxError, lineAndColumn } from '../core/jsonSyntax';
+import { currentStepMetrics, type StepMetrics } from '../core/metrics';
 import { TOKEN_KINDS, type DiscardReason, type TokenKind } from '../core/tao/types';
 import { TOOL_ERROR_KINDS } from '../core/tools/types';
 import type { StepReport, StepSettings, TrajectoryReport } from '../core/trainer';
@@ -41,8 +42,12 @@ import {
 import type { SettingChange } from './types';
 
 export const RUN_FORMAT = 'tao-rl-workbench/run';
-/** Bumped when a field changes meaning or a reader of the old version could not read the new one. */
-export const RUN_FORMAT_VERSION = 1;
+/**
+ * Bumped when a field changes meaning or a reader of the old version could not read the new one.
+ * 2: step metrics under verl's and TRL's names, tools/call_frequency counting calls per trajectory
+ * (version 1 files are still read: their metrics are renamed, core/metrics.ts).
+ */
+export const RUN_FORMAT_VERSION = 2;
 
 /** Largest file import accepts, checked before anything is parsed. */
 export const MAX_IMPORT_BYTES = 256 * 2 ** 20;
@@ -381,11 +386,12 @@ function readReport(value: unknown, path: string, previousStep: number | null, s
   };
 }
 
-function readMetrics(value: unknown, path: string): Record<string, number> {
+/** The step metrics under today's names (an older file's are renamed: core/metrics.ts). */
+function readMetrics(value: unknown, path: string): StepMetrics {
   const raw = expectObject(value, path);
   const metrics: Record<string, number> = {};
   for (const [name, metric] of Object.entries(raw)) metrics[name] = expectNumberOrNull(metric, pathTo(path, name));
-  return metrics;
+  return currentStepMetrics(metrics);
 }
 
 function readTrajectory(value: unknown, path: string): TrajectoryReport {

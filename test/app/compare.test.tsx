@@ -77,9 +77,9 @@ describe('overlayRows', () => {
     'a',
     config,
     [
-      { step: 1, metrics: { 'reward/mean': 0.1 } },
-      { step: 2, metrics: { 'reward/mean': 0.2 } },
-      { step: 3, metrics: { 'reward/mean': 0.3 } },
+      { step: 1, metrics: { 'critic/score/mean': 0.1 } },
+      { step: 2, metrics: { 'critic/score/mean': 0.2 } },
+      { step: 3, metrics: { 'critic/score/mean': 0.3 } },
     ],
     [
       { step: 2, evaluation: evaluation(0.25) },
@@ -90,16 +90,16 @@ describe('overlayRows', () => {
     'b',
     config,
     [
-      { step: 2, metrics: { 'reward/mean': 0.5 } },
-      { step: 3, metrics: { 'reward/mean': 0.6 } },
-      { step: 4, metrics: { 'reward/mean': Number.NaN } },
-      { step: 5, metrics: { 'reward/mean': 0.8 } },
+      { step: 2, metrics: { 'critic/score/mean': 0.5 } },
+      { step: 3, metrics: { 'critic/score/mean': 0.6 } },
+      { step: 4, metrics: { 'critic/score/mean': Number.NaN } },
+      { step: 5, metrics: { 'critic/score/mean': 0.8 } },
     ],
     [{ step: 5, evaluation: evaluation(0.75) }],
   );
 
   it('puts each run in its own column, null where it has no value', () => {
-    expect(overlayRows([a, b], 'reward/mean')).toEqual([
+    expect(overlayRows([a, b], 'critic/score/mean')).toEqual([
       { step: 1, a: 0.1, b: null },
       { step: 2, a: 0.2, b: 0.5 },
       { step: 3, a: 0.3, b: 0.6 },
@@ -120,9 +120,9 @@ describe('overlayRows', () => {
   });
 
   it("strides long runs to about 500 rows and keeps each run's last step", () => {
-    const long = run('long', config, constantSteps(1, 2000, 'reward/mean', 0.5));
-    const shorter = run('shorter', config, constantSteps(1, 1500, 'reward/mean', 0.7));
-    const rows = overlayRows([long, shorter], 'reward/mean');
+    const long = run('long', config, constantSteps(1, 2000, 'critic/score/mean', 0.5));
+    const shorter = run('shorter', config, constantSteps(1, 1500, 'critic/score/mean', 0.7));
+    const rows = overlayRows([long, shorter], 'critic/score/mean');
     // 2000 steps, at most 500: stride 4 -> steps 1, 5, ..., 1997 (500 rows), plus the last steps
     // 2000 and 1500 (1500 - 1 is not a multiple of 4).
     expect(rows).toHaveLength(502);
@@ -134,7 +134,7 @@ describe('overlayRows', () => {
 });
 
 describe('Compare', () => {
-  const METRICS = ['reward/mean', 'entropy/mean', 'entropy/post_tool_mean', 'tools/failure_frequency', 'filter/kept_trajectories'];
+  const METRICS = ['critic/score/mean', 'entropy/mean', 'entropy/post_tool_mean', 'tools/failure_frequency', 'filter/kept_trajectories'];
 
   /** Five steps of every charted metric, evaluations at steps 2 and 4. */
   function fullRun(id: string, config: Config, level: number): ComparedRun {
@@ -195,11 +195,11 @@ describe('Compare', () => {
     const config = resolveConfig();
     // Run a: steps 1-3; run b: steps 2, 3 and 5. The plot spans x 44..348 and y 14..166 (the
     // width before measuring): x = 44 + (step - 1) / 4 * 304, y = 166 - reward * 152.
-    const a = run('a', config, [1, 2, 3].map((step) => ({ step, metrics: { 'reward/mean': 0.25 * (step - 1) } })));
+    const a = run('a', config, [1, 2, 3].map((step) => ({ step, metrics: { 'critic/score/mean': 0.25 * (step - 1) } })));
     const b = run('b', config, [
-      { step: 2, metrics: { 'reward/mean': 0.5 } },
-      { step: 3, metrics: { 'reward/mean': 0.75 } },
-      { step: 5, metrics: { 'reward/mean': 1 } },
+      { step: 2, metrics: { 'critic/score/mean': 0.5 } },
+      { step: 3, metrics: { 'critic/score/mean': 0.75 } },
+      { step: 5, metrics: { 'critic/score/mean': 1 } },
     ]);
     const { unmount } = render(<Compare runs={[a, b]} />);
     const reward = screen.getByRole('figure', { name: 'Training reward (accuracy)' });
@@ -209,7 +209,7 @@ describe('Compare', () => {
     expect(reward.querySelectorAll('.curve-series circle')).toHaveLength(6);
     unmount();
     // One logged step: the x axis is step 0..2 with one tick, 7, the point in the middle (x 196).
-    render(<Compare runs={[run('c', config, constantSteps(7, 7, 'reward/mean', 0.5)), run('d', config, constantSteps(7, 7, 'reward/mean', 1))]} />);
+    render(<Compare runs={[run('c', config, constantSteps(7, 7, 'critic/score/mean', 0.5)), run('d', config, constantSteps(7, 7, 'critic/score/mean', 1))]} />);
     const single = screen.getByRole('figure', { name: 'Training reward (accuracy)' });
     expect([...single.querySelectorAll('.curve-series circle')].map((dot) => [dot.getAttribute('cx'), dot.getAttribute('cy')])).toEqual([
       ['196', '90'],

@@ -17,7 +17,7 @@ function report(step: number, count: number): StepReport {
     seed: 1,
     settings: initialConfig(),
     skipped: false,
-    metrics: { 'reward/mean': 0.5 },
+    metrics: { 'critic/score/mean': 0.5 },
     trajectories: Array.from({ length: count }, (_, group) => ({ group, reward: 1 }) as TrajectoryReport),
   };
 }

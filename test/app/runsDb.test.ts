@@ -31,7 +31,7 @@ function report(step: number): StepReport {
       dualClip: config.dualClip, entropyCoef: config.entropyCoef, klCoef: config.klCoef, gradClip: config.gradClip,
       flakyProbability: config.flakyProbability, shape: config.shape,
     },
-    metrics: { 'reward/mean': step / 100 },
+    metrics: { 'critic/score/mean': step / 100 },
     trajectories: [trajectory(step)],
   };
 }
@@ -70,7 +70,7 @@ describe('saved runs', () => {
     for (let step = 1; step <= steps; step++) await db.saveStep(run, report(step));
     const saved = (await db.loadRun('a'))!;
     expect(saved.reports.map((r) => r.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
-    expect(saved.reports.map((r) => r.metrics['reward/mean'])).toEqual(saved.reports.map((r) => r.step / 100));
+    expect(saved.reports.map((r) => r.metrics['critic/score/mean'])).toEqual(saved.reports.map((r) => r.step / 100));
     // Steps 1-5 lost their rollouts; 6 .. 205 (the last 200) keep theirs.
     expect(saved.reports.filter((r) => r.trajectories.length > 0).map((r) => r.step)[0]).toBe(6);
     expect(saved.reports.filter((r) => r.trajectories.length > 0)).toHaveLength(SAVED_ROLLOUT_STEPS);
@@ -130,10 +130,10 @@ describe('saved runs', () => {
     const again = startPersistence(db, () => {}, () => {});
     await again.idle();
     expect((await db.loadRun(runId))!.reports.map((r) => r.step)).toEqual([1, 2]);
-    useWorkbench.getState().receive({ type: 'step', report: { ...report(3), metrics: { 'reward/mean': 0.99 } } });
+    useWorkbench.getState().receive({ type: 'step', report: { ...report(3), metrics: { 'critic/score/mean': 0.99 } } });
     await again.idle();
     again.stop();
-    expect((await db.loadRun(runId))!.reports.map((r) => r.metrics['reward/mean'])).toEqual([0.01, 0.02, 0.99]);
+    expect((await db.loadRun(runId))!.reports.map((r) => r.metrics['critic/score/mean'])).toEqual([0.01, 0.02, 0.99]);
   });
 
   it('deletes with undo, and purges a deletion that was not undone', async () => {

@@ -18,7 +18,7 @@ function reports(count: number): StepReport[] {
     seed: 1,
     settings: initialConfig(),
     skipped: false,
-    metrics: { 'reward/mean': 0.5 },
+    metrics: { 'critic/score/mean': 0.5 },
     trajectories: i < count - ROLLOUT_HISTORY ? [] : [trajectory],
   }));
 }

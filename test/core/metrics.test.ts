@@ -12,6 +12,8 @@ import {
   formatMetric,
   METRICS,
   metricTitle,
+  currentStepMetrics,
+  RENAMED_STEP_METRICS,
   STEP_METRICS,
   type EvaluationField,
   type EvaluationMetricKey,
@@ -102,22 +104,61 @@ describe('metric registry', () => {
     }
   });
 
-  it('names the verl and TRL metrics of SCALE-OUT where the quantity is the same', () => {
-    expect(STEP_METRICS['reward/mean'].verl).toBe('critic/score/mean');
-    expect(STEP_METRICS['entropy/trained_mean']).toMatchObject({ verl: 'actor/entropy', trl: 'entropy' });
-    expect(STEP_METRICS.pg_clipfrac.verl).toBe('actor/pg_clipfrac');
-    expect(STEP_METRICS.approx_kl.verl).toBe('actor/ppo_kl');
-    expect(STEP_METRICS['response_length/mean'].verl).toBe('response_length/mean');
-    expect(STEP_METRICS.frac_reward_zero_std.trl).toBe('frac_reward_zero_std');
-    expect(STEP_METRICS['tools/failure_frequency'].trl).toBe('tools/failure_frequency');
-    // TRL's call frequency counts calls per trajectory, not trajectories with a call.
-    expect(STEP_METRICS['tools/calls_per_trajectory'].trl).toBe('tools/call_frequency');
-    expect(STEP_METRICS['tools/call_frequency'].trl).toBeNull();
+  it('keys the step report by the verl and TRL names where the quantity is the same', () => {
+    const named = (key: StepMetricKey) => [STEP_METRICS[key].verl, STEP_METRICS[key].trl];
+    expect(named('critic/score/mean')).toEqual(['critic/score/mean', 'reward']);
+    expect(named('actor/entropy')).toEqual(['actor/entropy', 'entropy']);
+    expect(named('actor/pg_clipfrac')).toEqual(['actor/pg_clipfrac', 'clip_ratio/region_mean']);
+    expect(named('actor/pg_clipfrac_lower')).toEqual(['actor/pg_clipfrac_lower', null]);
+    expect(named('clip_ratio/low_mean')).toEqual([null, 'clip_ratio/low_mean']);
+    expect(named('clip_ratio/high_mean')).toEqual([null, 'clip_ratio/high_mean']);
+    expect(named('actor/ppo_kl')).toEqual(['actor/ppo_kl', null]);
+    expect(named('response_length/mean')[0]).toBe('response_length/mean');
+    expect(named('response_length/clip_ratio')).toEqual(['response_length/clip_ratio', 'completions/clipped_ratio']);
+    expect(named('reward_std')).toEqual([null, 'reward_std']);
+    expect(named('frac_reward_zero_std')[1]).toBe('frac_reward_zero_std');
+    expect(named('tools/failure_frequency')[1]).toBe('tools/failure_frequency');
+    // TRL's call frequency counts calls per trajectory; the share of trajectories with a call is tools/call_rate.
+    expect(named('tools/call_frequency')[1]).toBe('tools/call_frequency');
+    expect(STEP_METRICS['tools/call_frequency'].unit).toBe('calls');
+    expect(named('tools/call_rate')).toEqual([null, null]);
     // No two workbench metrics claim the same verl or TRL name.
     for (const engine of ['verl', 'trl'] as const) {
       const names = Object.values(METRICS).map((spec) => spec[engine]).filter((name) => name !== null);
       expect(new Set(names).size, engine).toBe(names.length);
     }
+  });
+
+  it('counts calls per trajectory in tools/call_frequency and the clip fraction as its low and high sides', () => {
+    // Hand-checked on the step with an update: calls / trajectories, and low + high = clip fraction
+    // (the two sides are disjoint: one needs A < 0, the other A > 0).
+    const calls = updated.trajectories.reduce((n, t) => n + t.toolCalls.length, 0);
+    expect(updated.metrics['tools/call_frequency']).toBeCloseTo(calls / updated.trajectories.length, 12);
+    const withCall = updated.trajectories.filter((t) => t.toolCalls.length > 0).length;
+    expect(updated.metrics['tools/call_rate']).toBeCloseTo(withCall / updated.trajectories.length, 12);
+    const { 'clip_ratio/low_mean': low, 'clip_ratio/high_mean': high, 'actor/pg_clipfrac': all } = updated.metrics;
+    expect(low! + high!).toBeCloseTo(all!, 6);
+    const truncated = updated.trajectories.filter((t) => t.finishReason === 'length').length;
+    expect(updated.metrics['response_length/clip_ratio']).toBeCloseTo(truncated / updated.trajectories.length, 12);
+  });
+
+  it('renames the metrics of an older step report and leaves a current one as it is', () => {
+    const old = { 'reward/mean': 0.5, 'tools/call_frequency': 0.75, 'tools/calls_per_trajectory': 1.25, pg_clipfrac: 0.1, approx_kl: 0.01, 'entropy/trained_mean': 1.5, 'entropy/mean': 1.2 };
+    expect(currentStepMetrics(old)).toEqual({
+      'critic/score/mean': 0.5,
+      'tools/call_rate': 0.75,
+      'tools/call_frequency': 1.25,
+      'actor/pg_clipfrac': 0.1,
+      'actor/ppo_kl': 0.01,
+      'actor/entropy': 1.5,
+      'entropy/mean': 1.2,
+    });
+    // A skipped old step has no update keys, but still its calls per trajectory.
+    expect(currentStepMetrics({ 'tools/call_frequency': 0.5, 'tools/calls_per_trajectory': 2 })).toEqual({ 'tools/call_rate': 0.5, 'tools/call_frequency': 2 });
+    const current = { 'critic/score/mean': 0.5, 'tools/call_frequency': 1.25, 'tools/call_rate': 0.75 };
+    expect(currentStepMetrics(current)).toBe(current);
+    // Every old name goes to a key of the registry.
+    for (const key of Object.values(RENAMED_STEP_METRICS)) expect(STEP_METRICS).toHaveProperty([key]);
   });
 
   it('writes titles and values with their unit', () => {

@@ -87,7 +87,7 @@ describe('Trainer.runStep', () => {
     // loss's entropy mean is the 0.75 / 1 weighted mean of the entropies recorded at sampling
     // (the loss recomputes them from the same, not yet updated, weights).
     expect(report.metrics['batch/tokens']).toBe(policyTokens);
-    expect(report.metrics['entropy/trained_mean']).toBeCloseTo(weightedEntropy / weightSum, 4);
+    expect(report.metrics['actor/entropy']).toBeCloseTo(weightedEntropy / weightSum, 4);
     expect(Math.abs(weightedEntropy / weightSum - entropySum / policyTokens)).toBeGreaterThan(1e-3);
   });
 

@@ -82,7 +82,7 @@ const reports: StepReport[] = [
     seed: 7,
     settings: settingsOf(config),
     skipped: false,
-    metrics: { 'reward/mean': 0.25, 'entropy/mean': 1.5, 'kl/reference': 0 },
+    metrics: { 'critic/score/mean': 0.25, 'entropy/mean': 1.5, 'kl/reference': 0 },
     trajectories: [],
   },
   {
@@ -91,7 +91,7 @@ const reports: StepReport[] = [
     seed: 7,
     settings: settingsOf(changedConfig),
     skipped: false,
-    metrics: { 'reward/mean': 0.5, 'entropy/mean': 1.25, 'kl/reference': NaN },
+    metrics: { 'critic/score/mean': 0.5, 'entropy/mean': 1.25, 'kl/reference': NaN },
     trajectories: [solved, failed],
   },
 ];
@@ -222,6 +222,15 @@ describe('run export', () => {
 
   it('also reads the export pretty-printed', () => {
     expect(importText(JSON.stringify(JSON.parse(exportRunJson(run)), null, 2))).toEqual(run);
+  });
+
+  it('reads a format 1 file under the metric names of today', () => {
+    const json = JSON.parse(exportRunJson(run));
+    json.version = 1;
+    // Format 1 named these metrics its own way; its tools/call_frequency was the share of trajectories with a call.
+    json.reports[1].metrics = { 'reward/mean': 0.5, 'tools/call_frequency': 0.75, 'tools/calls_per_trajectory': 1.5, approx_kl: 0.01 };
+    const imported = importText(JSON.stringify(json));
+    expect(imported.reports[1].metrics).toEqual({ 'critic/score/mean': 0.5, 'tools/call_rate': 0.75, 'tools/call_frequency': 1.5, 'actor/ppo_kl': 0.01 });
   });
 });
 
@@ -362,7 +371,7 @@ describe('import rejects', () => {
   });
 
   it('a file from a newer version', () => {
-    expect(importError(exportWith((json) => (json.version = 2)))).toBe('written by a newer version (format 2); this page reads format 1');
+    expect(importError(exportWith((json) => (json.version = 3)))).toBe('written by a newer version (format 3); this page reads format 2');
     expect(importError(exportWith((json) => (json.version = '1')))).toBe('version: "1" is not a format version (must be an integer >= 1)');
   });
 

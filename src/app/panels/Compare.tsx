@@ -22,7 +22,7 @@ export interface CompareChartSpec {
 
 export const CHARTS: CompareChartSpec[] = [
   // Rewards are binary here, so the mean reward is the training accuracy.
-  { id: 'reward', metric: 'reward/mean', domain: [0, 1] },
+  { id: 'reward', metric: 'critic/score/mean', domain: [0, 1] },
   { id: 'held-out', metric: HELD_OUT_SAMPLED, domain: [0, 1] },
   { id: 'entropy', metric: 'entropy/mean' },
   { id: 'post-tool-entropy', metric: 'entropy/post_tool_mean' },

@@ -53,7 +53,7 @@ export const CHARTS: ChartSpec[] = [
     domain: [0, 1],
     series: [
       // Rewards are binary here, so the mean reward is the training accuracy.
-      { key: 'reward/mean', color: BLUE },
+      { key: 'critic/score/mean', color: BLUE },
       { key: 'held_out/sampled_accuracy', color: VERMILLION },
       { key: 'held_out/greedy_accuracy', color: GREEN, dashed: true },
       { key: 'held_out/pass_at_k', color: PURPLE, dashed: true },
@@ -83,7 +83,7 @@ export const CHARTS: ChartSpec[] = [
     title: 'Tool calls and failures',
     domain: [0, 1],
     series: [
-      { key: 'tools/call_frequency', color: BLUE },
+      { key: 'tools/call_rate', color: BLUE },
       { key: 'tools/failure_frequency', color: VERMILLION },
       { key: 'tools/failure_environment', color: ORANGE, dashed: true },
     ],
@@ -94,8 +94,8 @@ export const CHARTS: ChartSpec[] = [
     // Skipped steps (no group survived the filter) have no loss: they show as gaps.
     series: [
       { key: 'loss/policy', color: BLUE },
-      { key: 'approx_kl', color: PURPLE },
-      { key: 'pg_clipfrac', color: ORANGE, axis: 'right' },
+      { key: 'actor/ppo_kl', color: PURPLE },
+      { key: 'actor/pg_clipfrac', color: ORANGE, axis: 'right' },
     ],
   },
   {

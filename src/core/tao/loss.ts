@@ -45,7 +45,12 @@ export interface LossOptions {
 export interface LossParts {
   loss: tf.Scalar;
   policyLoss: tf.Scalar;
+  /** Share of trained tokens the clip cut (verl's pg_clipfrac), and its two sides. */
   clipFraction: tf.Scalar;
+  clipLowFraction: tf.Scalar;
+  clipHighFraction: tf.Scalar;
+  /** Share of trained tokens whose loss the dual clip bounded (verl's pg_clipfrac_lower). */
+  dualClipFraction: tf.Scalar;
   approxKl: tf.Scalar;
   entropyMean: tf.Scalar;
   klToReference: tf.Scalar;
@@ -117,25 +122,31 @@ function weightedMean(x: tf.Tensor, weight: tf.Tensor, weightSum: tf.Scalar): tf
 /**
  * PPO's clipped surrogate per token with clip-higher (DAPO) and dual clip for negative
  * advantages, as verl's compute_policy_loss: loss = max(-A r, -A clip(r, 1 - eps_low, 1 + eps_high)),
- * and for A < 0 at most -A c. `clipped` is 1 where the clipped term is the larger (verl's pg_clipfrac).
+ * and for A < 0 at most -A c. `clipped` is 1 where the clipped term is the larger (verl's pg_clipfrac):
+ * `clippedLow` (A < 0, r < 1 - eps_low) or `clippedHigh` (A > 0, r > 1 + eps_high), TRL's split;
+ * `dualClipped` is 1 where A < 0 and -A c is the smaller (verl's pg_clipfrac_lower).
  */
 export function clippedSurrogate(
   logprob: tf.Tensor,
   oldLogprob: tf.Tensor,
   advantage: tf.Tensor,
   clip: { clipLow: number; clipHigh: number; dualClip: number },
-): { perToken: tf.Tensor; clipped: tf.Tensor } {
+): { perToken: tf.Tensor; clipped: tf.Tensor; clippedLow: tf.Tensor; clippedHigh: tf.Tensor; dualClipped: tf.Tensor } {
   const ratio = logprob.sub(oldLogprob).exp();
   const unclipped = advantage.neg().mul(ratio);
   const clippedTerm = advantage.neg().mul(ratio.clipByValue(1 - clip.clipLow, 1 + clip.clipHigh));
   const pessimistic = tf.maximum(unclipped, clippedTerm);
-  const dualClipped = tf.minimum(advantage.neg().mul(clip.dualClip), pessimistic);
+  const dualBound = advantage.neg().mul(clip.dualClip);
+  const dualClipped = tf.minimum(dualBound, pessimistic);
   // A 0/1 mask from tf.step rather than tf.where(advantage < 0): comparisons have no gradient in
   // tfjs, and the advantage depends on the weights when the bonus's entropy is not detached.
   const negative = tf.step(advantage.neg());
   return {
     perToken: negative.mul(dualClipped).add(tf.scalar(1).sub(negative).mul(pessimistic)),
     clipped: clippedTerm.greater(unclipped).toFloat(),
+    clippedLow: ratio.less(1 - clip.clipLow).logicalAnd(advantage.less(0)).toFloat(),
+    clippedHigh: ratio.greater(1 + clip.clipHigh).logicalAnd(advantage.greater(0)).toFloat(),
+    dualClipped: pessimistic.greater(dualBound).logicalAnd(advantage.less(0)).toFloat(),
   };
 }
 
@@ -158,7 +169,7 @@ export function policyLoss(policy: Policy, batch: LossBatch, options: LossOption
           options.liveBonusCoef,
         );
 
-  const { perToken, clipped } = clippedSurrogate(logprob, oldLogprob, advantage, options);
+  const { perToken, clipped, clippedLow, clippedHigh, dualClipped } = clippedSurrogate(logprob, oldLogprob, advantage, options);
   const policyTerm = weightedMean(perToken, weight, weightSum);
 
   const entropyMean = weightedMean(entropy, weight, weightSum);
@@ -177,6 +188,9 @@ export function policyLoss(policy: Policy, batch: LossBatch, options: LossOption
     loss,
     policyLoss: policyTerm,
     clipFraction: weightedMean(clipped, weight, weightSum),
+    clipLowFraction: weightedMean(clippedLow, weight, weightSum),
+    clipHighFraction: weightedMean(clippedHigh, weight, weightSum),
+    dualClipFraction: weightedMean(dualClipped, weight, weightSum),
     approxKl: weightedMean(oldLogprob.sub(logprob), weight, weightSum),
     entropyMean,
     klToReference,

@@ -78,7 +78,10 @@ export interface ShapeMetrics {
   'filter/group_all_wrong': number;
   'filter/all_tools_failed': number;
   'filter/kept_trajectories': number;
+  /** Tool calls per trajectory (TRL's meaning). */
   'tools/call_frequency': number;
+  /** Share of trajectories with at least one call. */
+  'tools/call_rate': number;
   'tools/failure_frequency': number;
   'entropy/mean': number;
   'entropy/post_tool_mean': number;

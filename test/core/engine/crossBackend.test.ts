@@ -52,7 +52,7 @@ function expectAgreement(reference: StepOutcome, other: StepOutcome): void {
   expect(other.transcripts).toEqual(reference.transcripts);
   expect(maxAbsDifference(other.logprobs, reference.logprobs)).toBeLessThan(1e-4);
   expect(maxAbsDifference(other.entropies, reference.entropies)).toBeLessThan(1e-4);
-  for (const key of ['loss/policy', 'grad_norm', 'entropy/trained_mean', 'approx_kl']) {
+  for (const key of ['loss/policy', 'grad_norm', 'actor/entropy', 'actor/ppo_kl']) {
     expect(Math.abs(other.metrics[key] - reference.metrics[key]), key).toBeLessThan(1e-4);
   }
   reference.weights.forEach((weights, i) => expect(maxAbsDifference(other.weights[i], weights)).toBeLessThan(1e-4));

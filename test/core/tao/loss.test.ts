@@ -16,15 +16,16 @@ beforeAll(async () => {
 });
 
 /** clippedSurrogate for one token with ratio r (logprob ln r, old logprob 0) and advantage A. */
-function surrogate(ratio: number, advantage: number): { loss: number; clipped: number } {
+function surrogate(ratio: number, advantage: number): { loss: number; clipped: number; low: number; high: number; dual: number } {
   return tf.tidy(() => {
-    const { perToken, clipped } = clippedSurrogate(
+    const { perToken, clipped, clippedLow, clippedHigh, dualClipped } = clippedSurrogate(
       tf.tensor1d([Math.log(ratio)]),
       tf.tensor1d([0]),
       tf.tensor1d([advantage]),
       CLIP,
     );
-    return { loss: perToken.dataSync()[0], clipped: clipped.dataSync()[0] };
+    const at = (t: tf.Tensor) => t.dataSync()[0];
+    return { loss: at(perToken), clipped: at(clipped), low: at(clippedLow), high: at(clippedHigh), dual: at(dualClipped) };
   });
 }
 
@@ -65,6 +66,23 @@ describe('clippedSurrogate (eps_low .2, eps_high .28, dual clip 3)', () => {
   it('A = -2, ratio 5: the dual bound scales with |A|', () => {
     // max(10, 2.56) = 10, min(3 * 2, 10) = 6
     expect(surrogate(5, -2).loss).toBeCloseTo(6, 4);
+  });
+
+  it('flags which bound cut: low (A < 0, r < .8), high (A > 0, r > 1.28), dual (A < 0, r > 3)', () => {
+    // [ratio, A] -> [clipped, low, high, dual], as TRL's clip_ratio/* and verl's pg_clipfrac(_lower) count them
+    const cases: [number, number, number[]][] = [
+      [1.5, 1, [1, 0, 1, 0]],
+      [0.5, 1, [0, 0, 0, 0]],
+      [0.5, -1, [1, 1, 0, 0]],
+      [5, -1, [0, 0, 0, 1]],
+      [2, -1, [0, 0, 0, 0]],
+      [5, 1, [1, 0, 1, 0]],
+      [1, 1, [0, 0, 0, 0]],
+    ];
+    for (const [ratio, advantage, flags] of cases) {
+      const { clipped, low, high, dual } = surrogate(ratio, advantage);
+      expect([clipped, low, high, dual], `r ${ratio}, A ${advantage}`).toEqual(flags);
+    }
   });
 
   it('A = 0: zero loss whatever the ratio', () => {

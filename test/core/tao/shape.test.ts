@@ -83,7 +83,8 @@ describe('shapeBatch with the default filters and the multiplicative post-tool b
     expect(m['filter/group_all_wrong']).toBeCloseTo(1 / 6, 12); // t5
     expect(m['filter/all_tools_failed']).toBeCloseTo(1 / 6, 12); // t1
     expect(m['filter/kept_trajectories']).toBeCloseTo(2 / 6, 12); // t0, t2
-    expect(m['tools/call_frequency']).toBeCloseTo(4 / 6, 12); // t0, t1, t4, t5
+    expect(m['tools/call_rate']).toBeCloseTo(4 / 6, 12); // t0, t1, t4, t5
+    expect(m['tools/call_frequency']).toBeCloseTo(5 / 6, 12); // 5 calls over 6 trajectories
     expect(m['tools/failure_frequency']).toBeCloseTo(3 / 5, 12); // 5 calls, 3 failed
     // all policy entropies: 1+3, 2+4, 2, 5, 1+1+1, 0+6 = 26 over 11 tokens = 2.363636
     expect(m['entropy/mean']).toBeCloseTo(26 / 11, 12);
