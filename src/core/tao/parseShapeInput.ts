@@ -11,8 +11,8 @@ import {
   expectOneOf,
   fail,
   FINITE,
-  formatValue,
   INTEGER,
+  isNot,
   isPlainObject,
   NON_NEGATIVE,
   pathTo,
@@ -119,7 +119,7 @@ function readTrajectory(raw: unknown, path: string): ShapingTrajectory {
 /** The `tao shape` command's input: `{ config?: partial ShapeConfig, trajectories: [...] }`. */
 export function parseShapeInput(raw: unknown): { config: ShapeConfig; trajectories: ShapingTrajectory[] } {
   return readAs(ShapeInputError, () => {
-    if (!isPlainObject(raw)) fail('input', `${formatValue(raw)} is not an object`);
+    if (!isPlainObject(raw)) fail('input', isNot(raw, 'an object'));
     expectKnownKeys(raw, '', TOP_LEVEL_KEYS);
     return {
       config: readShapeConfig(raw.config, 'config'),
