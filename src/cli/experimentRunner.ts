@@ -1,6 +1,6 @@
 // Runs an experiment plan in parallel worker threads, resumable: a run whose file is complete is
 // not run again, a crashed run is reported and the others finish, and the summary (summary.json,
-// summary.md, SVG plots) is rewritten from whatever run files exist at the end.
+// summary.md, SVG plots, metrics.csv) is rewritten from whatever run files exist at the end.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +9,7 @@ import { evalsCsv, parseEvalsCsv, runEvalRows } from '../experiment/evidence';
 import { evidenceMarkdown, evidencePlots, evidenceSummary, type EvidenceSummary } from '../experiment/evidenceReport';
 import type { ExperimentPlan, PlanOptions, PlannedComparison, RunSpec } from '../experiment/plan';
 import { summaryMarkdown, summaryPlots } from '../experiment/report';
+import { metricsCsvHeader, metricsCsvLine } from '../runs/metricsCsv';
 import { parseRunFile, summarise, type ExperimentSummary, type RunFile } from '../experiment/summary';
 import { bundledCheckpoint, parseCommandArgs, UsageError } from './common';
 import type { RolloutsKept, ToRunner, ToWorker } from './experimentWorker';
@@ -303,6 +304,7 @@ export function writeSummary(plan: ExperimentPlan, options: Pick<RunnerOptions, 
     const error = errorFile(out, run.id);
     if (!failures.has(run.id) && fs.existsSync(error)) failures.set(run.id, fs.readFileSync(error, 'utf8').trim());
   }
+  writeMetricsCsv(out, plan, files);
   const summary = summarise(plan, files, { target: options.target, failures });
   // With comparisons named in the plan, summary.* is the evidence (from evals.csv) and the
   // per-run tables move to runs-summary.*.
@@ -323,6 +325,15 @@ export function writeSummary(plan: ExperimentPlan, options: Pick<RunnerOptions, 
     writeEvidence(out);
   }
   return summary;
+}
+
+/** metrics.csv: every step of every run file so far, one row each, led by its variant, seed and run id. */
+function writeMetricsCsv(out: string, plan: ExperimentPlan, files: Map<string, RunFile>): void {
+  const leading = ['variant', 'seed', 'run'];
+  const lines = plan.runs.flatMap((run) =>
+    (files.get(run.id)?.steps ?? []).map((step) => metricsCsvLine(step.step, step.metrics, [run.variant, run.seed, run.id])),
+  );
+  fs.writeFileSync(path.join(out, 'metrics.csv'), metricsCsvHeader(leading) + lines.join(''));
 }
 
 /** The pre-registered comparisons of an evidence folder: written with the plan, before any run. */
