@@ -9,6 +9,7 @@ import { stepSettingFields } from '../core/settings';
 import type { Evaluation } from '../core/evaluate';
 import type { StepReport, StepSettings } from '../core/trainer';
 import type { BackendChoice, BackendReport, FailureKind, FromWorker, SettingChange, ToWorker, WeightSnapshot, WorkerStatus } from '../worker/protocol';
+import { useFork } from './forkState';
 import type { SavedRun } from './runsDb';
 
 /** Full rollouts are kept for this many most recent steps; metrics for all. */
@@ -151,6 +152,9 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
         break;
       case 'failure':
         set({ failure: { kind: message.kind, message: message.message, lastGoodStep: message.lastGoodStep }, status: 'error' });
+        break;
+      case 'fork':
+        useFork.getState().receive(message.reply);
         break;
     }
   },

@@ -2,16 +2,16 @@
 // distribution it sampled from) and what would have happened had it written something else
 // (continuations sampled from that point with the same tool environment). TAO-RL's premise is
 // that the tokens right after a tool result decide a trajectory's fate (docs/algorithm.md §3);
-// the pass rate from a token, measured at every post-tool token, shows where they do.
+// the pass rate from a token, measured at every post-tool token, shows where they do. The sampling
+// itself is in forkSampling.ts (tfjs); this part is plain data, which the page reads too.
 
-import * as tf from '@tensorflow/tfjs';
-import type { ToolCallRecord, ToolEnvironment } from './environment';
-import { emittableLogSoftmax } from './model/draw';
-import { forward, type Policy } from './model/transformer';
-import type { Rng } from './rng';
-import { sampleContinuations, type ContinuationStart, type FinishReason } from './rollout';
+import type { ToolCallRecord } from './environment';
+import type { ContinuationStart, FinishReason } from './rollout';
 import type { TokenKind } from './tao/types';
-import { CALL_CLOSE, CALL_OPEN, EMITTABLE, encode, VOCAB, VOCAB_SIZE } from './tokenizer';
+import { CALL_CLOSE, CALL_OPEN, EMITTABLE, encode, VOCAB } from './tokenizer';
+
+/** Continuations per request at most: a request is one batch of rows. */
+export const MAX_FORK_SAMPLES = 64;
 
 /** What forking needs of a trajectory: its prompt and answer, its tokens and its calls (a step report's trajectory has them). */
 export interface ForkSource {
@@ -113,44 +113,4 @@ export function continuationStart(source: ForkSource, position: number, group = 
     toolCalls: source.toolCalls.slice(0, closed),
     callStart,
   };
-}
-
-/** The distribution the policy samples token `position` from, at `temperature`, given the tokens before it. */
-export async function nextTokenDistribution(policy: Policy, source: ForkSource, position: number, temperature: number): Promise<NextTokenDistribution> {
-  if (!isForkable(source, position)) throw new Error(`token ${position} was not sampled by the policy`);
-  const ids = tokenIds(source.text.slice(0, position));
-  const logits = tf.tidy(() => {
-    const all = forward(policy, tf.tensor2d([ids], [1, ids.length], 'int32')); // [1, T, V]
-    return all.slice([0, ids.length - 1, 0], [1, 1, VOCAB_SIZE]).reshape([VOCAB_SIZE]);
-  });
-  const values = (await logits.data()) as Float32Array;
-  logits.dispose();
-  const { logProbs, entropy } = emittableLogSoftmax(values, 0, temperature);
-  return { probabilities: Array.from(logProbs, (logProb) => (logProb === -Infinity ? 0 : Math.exp(logProb))), entropy };
-}
-
-export interface ResampleOptions {
-  temperature: number;
-  maxToolCalls: number;
-  environment: ToolEnvironment;
-  rng: Rng;
-  kernels?: 'auto' | 'stock';
-}
-
-/** `samples` continuations of `source` from `position` on, the token at `position` sampled afresh. */
-export async function resampleFrom(policy: Policy, source: ForkSource, position: number, samples: number, options: ResampleOptions): Promise<Continuation[]> {
-  const start = continuationStart(source, position);
-  const trajectories = await sampleContinuations(
-    policy,
-    Array.from({ length: samples }, () => start),
-    { temperature: options.temperature, maxToolCalls: options.maxToolCalls, environment: options.environment, rng: options.rng, kernels: options.kernels },
-  );
-  return trajectories.map((trajectory) => ({
-    text: trajectory.tokens.slice(position).map((token) => VOCAB[token.id]),
-    kind: trajectory.tokens.slice(position).map((token) => token.kind),
-    toolCalls: trajectory.toolCalls.slice(start.toolCalls.length),
-    answer: trajectory.answer,
-    reward: trajectory.reward,
-    finishReason: trajectory.finishReason,
-  }));
 }

@@ -8,7 +8,8 @@ import type { CheckpointManifest } from '../core/checkpoint';
 import { deserializePolicy } from '../core/checkpoint';
 import type { Config } from '../core/config';
 import { ToolEnvironment } from '../core/environment';
-import { isForkable, nextTokenDistribution, passRate, resampleFrom } from '../core/fork';
+import { isForkable, MAX_FORK_SAMPLES, passRate } from '../core/fork';
+import { nextTokenDistribution, resampleFrom } from '../core/forkSampling';
 import { disposePolicy, type Policy } from '../core/model/transformer';
 import { Rng } from '../core/rng';
 import { getTask } from '../core/tasks';
@@ -16,9 +17,6 @@ import type { ForkReply, ForkRequest, ForkWeights, FromWorker, WeightSnapshot } 
 
 /** Steps whose sampling weights are kept (a snapshot each: 0.4 MB at the tiny scale, 2 MB at the small). */
 export const SAMPLING_WEIGHTS_KEPT = 8;
-
-/** Continuations per request at most: a request is one batch of rows. */
-export const MAX_FORK_SAMPLES = 64;
 
 /** What a fork needs of the run. */
 export interface ForkContext {

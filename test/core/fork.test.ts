@@ -1,4 +1,4 @@
-// Forking a trajectory at a token (src/core/fork.ts): where a continuation starts, on a
+// Forking a trajectory at a token (src/core/fork.ts, forkSampling.ts): where a continuation starts, on a
 // hand-written transcript; then, on the bundled tiny policy, that the next-token distribution is
 // the one the token was sampled from, and that resampling is seeded, runs the tool and frees
 // every tensor.
@@ -7,16 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/core/backend';
 import { ToolEnvironment } from '../../src/core/environment';
-import {
-  continuationStart,
-  firstPostToolPosition,
-  forbiddenTokens,
-  nextTokenDistribution,
-  passRate,
-  resampleFrom,
-  scanPositions,
-  type ForkSource,
-} from '../../src/core/fork';
+import { continuationStart, firstPostToolPosition, forbiddenTokens, passRate, scanPositions, type ForkSource } from '../../src/core/fork';
+import { nextTokenDistribution, resampleFrom } from '../../src/core/forkSampling';
 import { disposePolicy, type Policy } from '../../src/core/model/transformer';
 import { Rng } from '../../src/core/rng';
 import { sampleGroups, type Trajectory } from '../../src/core/rollout';

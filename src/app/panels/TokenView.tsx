@@ -3,7 +3,7 @@
 // previewed on the shown step with the same shapeBatch the trainer uses: the UI computes nothing
 // of its own.
 
-import { memo, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactElement } from 'react';
 import { Curve, Rectangle, Surface } from 'recharts';
 import { diffLeaves, labelInSentence, readableValue, settingAt } from '../../core/settings';
 import { isBonusEligible } from '../../core/tao/bonus';
@@ -15,9 +15,11 @@ import { linearScale, niceDomain } from '../../experiment/svg';
 import type { WorkerStatus } from '../../worker/protocol';
 import { ENTROPY_MAX, entropyColor } from '../entropyColor';
 import { useQueuedValue } from '../frameQueue';
+import { chosenPosition, useFork } from '../forkState';
 import { shownReport, useWorkbench } from '../store';
 import { AxesFrame, Cursor, HoverBox, HoverLayer, keyboardCursor, useWidth, type PlotArea } from './chartFrame';
 import { LineLegend, stepTicks } from './chartParts';
+import { ForkPanel } from './Fork';
 import { DISCARD_WORDS, formatAdvantage, TokenStyles, TokenText } from './Inspector';
 
 /** One token position of the chart; null where a series has no value (no point is drawn). */
@@ -213,7 +215,7 @@ function advantageAxis(points: TokenPoint[]): { domain: [number, number]; ticks:
  * result spans shaded; hovering names the token. Drawn with recharts' drawing components, not a
  * ComposedChart, so that following the live step while training costs a few milliseconds a step.
  */
-const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries }): ReactElement {
+const TokenChart = memo(function TokenChart({ series, forkAt, onFork }: { series: TokenSeries; forkAt: number | null; onFork: (position: number) => void }): ReactElement {
   const frame = useRef<HTMLDivElement>(null);
   const width = useWidth(frame, INITIAL_WIDTH);
   const [hovered, setHovered] = useState<number | null>(null);
@@ -293,10 +295,19 @@ const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries })
   const policy = points.filter((point) => drawable(point.entropy));
   const meanEntropy = policy.reduce((sum, point) => sum + point.entropy!, 0) / Math.max(1, policy.length);
   const bonusTokens = points.filter((point) => point.bonus !== null).length;
+  // A click, or Enter on the keyboard cursor, forks at the token under it (policy tokens only).
+  const forkHovered = () => {
+    if (hovered !== null && points[hovered]?.kind === 'policy') onFork(hovered);
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== 'Enter' || hovered === null) return;
+    event.preventDefault();
+    forkHovered();
+  };
 
   return (
     <div>
-      <div ref={frame} className="live-chart" style={{ height: CHART_HEIGHT }}>
+      <div ref={frame} className="live-chart token-chart" style={{ height: CHART_HEIGHT }} onClick={forkHovered} onKeyDown={onKeyDown}>
         <Surface
           width={width}
           height={CHART_HEIGHT}
@@ -322,6 +333,12 @@ const TokenChart = memo(function TokenChart({ series }: { series: TokenSeries })
             </text>
           </g>
           {drawn}
+          {forkAt !== null && forkAt < n && (
+            <g className="token-fork-marker" pointerEvents="none">
+              <line x1={x(forkAt)} x2={x(forkAt)} y1={plot.top} y2={plot.bottom} strokeWidth={2} />
+              <path d={`M ${x(forkAt) - 5} ${plot.top - 6} h 10 l -5 7 z`} />
+            </g>
+          )}
           {hoveredPoint && <Cursor x={x(hoveredPoint.position)} plot={plot} />}
           <HoverLayer plot={plot} onHover={onHover} />
         </Surface>
@@ -369,6 +386,8 @@ export function TokenView(): ReactElement | null {
   // Deferred: while the coefficient slider moves, the slider stays responsive and the preview follows.
   const shape = useDeferredValue(useWorkbench((state) => state.config.shape));
   const selectTrajectory = useWorkbench((state) => state.selectTrajectory);
+  const runId = useWorkbench((state) => state.runId);
+  const chosen = useFork((state) => state.chosen);
 
   const open = report !== null && index !== null && index < report.trajectories.length;
   const previewing = open && isPreviewing(status, shape, report);
@@ -387,6 +406,11 @@ export function TokenView(): ReactElement | null {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [open, selectTrajectory]);
+
+  const forkAt = open ? chosenPosition(chosen, { runId, report, index }) : null;
+  const onFork = useCallback((position: number) => {
+    if (report && index !== null) useFork.getState().choose({ runId, report, index }, position);
+  }, [runId, report, index]);
 
   if (!open || !series) return null;
   const trajectory = report.trajectories[index];
@@ -424,10 +448,11 @@ export function TokenView(): ReactElement | null {
           plotted.
         </p>
       )}
-      <TokenChart series={series} />
+      <TokenChart series={series} forkAt={forkAt} onFork={onFork} />
       <div style={{ marginTop: 4 }}>
         <TokenText tokens={trajectory.tokens} />
       </div>
+      <ForkPanel report={report} index={index} />
     </section>
   );
 }
