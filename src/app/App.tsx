@@ -6,6 +6,7 @@ import './app.css';
 import { useKeyboardShortcuts } from './keyboard';
 import { Controls } from './panels/Controls';
 import { Curves } from './panels/Curves';
+import { Guide } from './panels/Guide';
 import { Header } from './panels/Header';
 import { Inspector } from './panels/Inspector';
 import { Results } from './panels/Results';
@@ -25,6 +26,7 @@ export function App() {
           <Controls />
         </aside>
         <main className="workbench-main">
+          <Guide />
           <Timeline />
           <div className="panel panel-rollouts">
             <Inspector />

@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { isBackendName } from '../core/backendNames';
+import { openOnFirstVisit } from './panels/Guide';
 import { LinkNotice } from './panels/LinkNotice';
 import { useWorkbench } from './store';
 import { configFromSearch, configToSearch, hasConfigParams } from './urlConfig';
@@ -60,6 +61,8 @@ void connect();
 useWorkbench.subscribe((state, previous) => {
   if (state.config !== previous.config) showSearch(configToSearch(state.config, requestedBackend));
 });
+
+openOnFirstVisit();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

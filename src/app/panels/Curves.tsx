@@ -114,13 +114,19 @@ const CHARTED_STEP_METRICS = CHARTED.filter((key): key is StepMetricKey => !isEv
 /** Charted evaluation metrics, copied from each evaluation into the row of its step. */
 const CHARTED_EVALUATION_METRICS = CHARTED.filter(isEvaluationMetric);
 
-/** The series as LiveChart draws them: the registry's label, "(right)" on the right axis, evaluations as dots. */
-function liveSeries(series: ChartSeries[]): (LiveSeries & { key: MetricKey })[] {
+/** The series as LiveChart draws them: the registry's label, "(right)" on the right axis, evaluations as dots; hovering the legend says the meaning. */
+function liveSeries(series: ChartSeries[]): (LiveSeries & { key: MetricKey; title: string })[] {
   return series.map((line) => ({
     ...line,
     name: METRICS[line.key].label + (line.axis === 'right' ? ' (right)' : ''),
     sparse: isEvaluationMetric(line.key),
+    title: METRICS[line.key].meaning,
   }));
+}
+
+/** What hovering a chart's title says: each of its metrics with its one-line meaning. */
+export function chartMeaning(keys: MetricKey[]): string {
+  return keys.map((key) => `${METRICS[key].label}: ${METRICS[key].meaning}`).join('\n');
 }
 
 /** The tick format of an axis: that of the unit of its first series. */
@@ -272,7 +278,9 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
   }));
   return (
     <figure className="curve" aria-labelledby={headingId}>
-      <h3 id={headingId}>{spec.title}</h3>
+      <h3 id={headingId} title={chartMeaning(spec.series.map((line) => line.key))}>
+        {spec.title}
+      </h3>
       <LiveChart rows={rows} series={series} x={x} left={left} right={right} marks={placedMarks} viewedStep={viewedStep} height={CHART_HEIGHT} />
       <LineLegend items={series} />
     </figure>

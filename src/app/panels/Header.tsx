@@ -4,6 +4,7 @@
 
 import { BACKEND_LABELS } from '../../core/backendNames';
 import type { BackendChoice, FailureKind, WorkerStatus } from '../../worker/protocol';
+import { GuideButton } from './Guide';
 import { CopyLinkButton } from './LinkNotice';
 import { useWorkbench } from '../store';
 import './panels.css';
@@ -65,6 +66,7 @@ export function Header() {
     <header className="wb-header">
       <div className="wb-header-row">
         <h1 className="wb-title">TAO-RL Workbench</h1>
+        <GuideButton />
         <span className="wb-backend" title="Backend the training worker runs on">
           {backend ? [BACKEND_LABELS[backend.name], backend.adapter].filter(Boolean).join(' · ') : 'starting a backend…'}
         </span>

@@ -83,6 +83,8 @@ export interface LegendItem {
   dashed?: boolean;
   /** How the series is drawn, when not as a plain line: a line with dots, bars, or a shaded area. */
   marker?: 'dot' | 'bar' | 'area';
+  /** What hovering the name says (a metric's one-line meaning). */
+  title?: string;
 }
 
 function LegendMark({ item }: { item: LegendItem }) {
@@ -101,7 +103,7 @@ export function LineLegend({ items }: { items: LegendItem[] }) {
   return (
     <ul className="curve-legend">
       {items.map((item) => (
-        <li key={item.key}>
+        <li key={item.key} title={item.title}>
           <svg width="14" height="8" aria-hidden="true">
             <LegendMark item={item} />
           </svg>
