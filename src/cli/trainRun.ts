@@ -3,7 +3,7 @@
 // evaluation lines.
 
 import { resolveConfig, type Config } from '../core/config';
-import { allowedValues, setAt, settings, type Setting } from '../core/settings';
+import { allowedValues, isPlainObject, mergeDeep, setAt, settings, type Setting } from '../core/settings';
 import type { Evaluation } from '../core/evaluate';
 import { formatMetric, STEP_METRICS, type StepMetricKey } from '../core/metrics';
 import type { StepReport } from '../core/trainer';
@@ -38,14 +38,18 @@ function flagValue(setting: Setting, raw: string): unknown {
   }
 }
 
-export function configFromFlags(values: Record<string, string | boolean | undefined>): Config {
-  let overrides: Record<string, unknown> = {};
+/** The config the flags ask for, over `base` (a preset's config when absent: --preset or the default). */
+export function configFromFlags(values: Record<string, string | boolean | undefined>, base: Record<string, unknown> = {}): Config {
+  let overrides: Record<string, unknown> = base;
   if (typeof values.config === 'string') {
+    let fields: unknown;
     try {
-      Object.assign(overrides, JSON.parse(values.config));
+      fields = JSON.parse(values.config);
     } catch (error) {
       throw new UsageError(`--config: not valid JSON (${(error as Error).message})`);
     }
+    if (!isPlainObject(fields)) throw new UsageError('--config: not a JSON object of config fields');
+    overrides = mergeDeep(overrides, fields);
   }
   for (const [flag, setting] of settingFlags()) {
     const raw = values[flag];

@@ -89,9 +89,24 @@ export type ControlGroup = 'run' | 'bonus' | 'filters' | 'optimiser';
 /**
  * A setting's name in another engine (verl: Hydra keys of the TAO-RL recipe, `+` where the
  * recipe's merged config lacks the key; TRL: GRPOConfig / TrainingArguments fields), with what a
- * reader must know; or why it has none.
+ * reader must know; or why it has none. The export (src/export/) writes `values` under `keys`,
+ * and warns with `loses` where a value cannot be carried over, or with `none` unless the engine
+ * already behaves as the value says (`builtIn`).
  */
-export type Counterpart = { keys: readonly string[]; note?: string } | { none: string };
+export type Counterpart =
+  | {
+      keys: readonly string[];
+      note?: string;
+      /** The value of each key, in order; the setting's own value under its one key when absent. */
+      values?: (value: SettingValue, config: Config) => readonly SettingValue[];
+      /** Why this value does not arrive as it is (the export warns), or null. */
+      loses?: (value: SettingValue, config: Config) => string | null;
+    }
+  | {
+      none: string;
+      /** True where the engine already does what this value asks, so nothing is lost. */
+      builtIn?: (value: SettingValue, config: Config) => boolean;
+    };
 
 interface SettingCommon {
   /** Dotted path in Config. */
@@ -161,8 +176,8 @@ const SETTINGS = {
     help: 'named ablation the run starts from; the settings below may override it',
     source: 'docs/algorithm.md §6',
     live: false, flag: 'preset', control: 'run',
-    verl: { none: 'a preset is a set of the settings below, each exported under its own key' },
-    trl: { none: 'a preset is a set of the settings below, each exported under its own key' },
+    verl: { none: 'a preset is a set of the settings below, each exported under its own key', builtIn: () => true },
+    trl: { none: 'a preset is a set of the settings below, each exported under its own key', builtIn: () => true },
   },
   seed: {
     type: 'integer', min: 0, max: 2 ** 31 - 1,
@@ -172,6 +187,7 @@ const SETTINGS = {
     verl: {
       keys: ['+data.seed', '+actor_rollout_ref.rollout.seed'],
       note: 'not in the recipe yaml: the dataloader reads data.seed (default 1), the vLLM rollout rollout.seed (default 42)',
+      values: (seed) => [seed, seed],
     },
     trl: { keys: ['seed'] },
   },
@@ -208,8 +224,8 @@ const SETTINGS = {
     label: 'Flaky tool probability',
     help: 'chance a tool call times out whatever its expression',
     live: true, flag: 'flaky', control: 'optimiser',
-    verl: { none: 'a test of the workbench environment; the sandbox fails on its own' },
-    trl: { none: 'a test of the workbench environment; real tools fail on their own' },
+    verl: { none: 'a test of the workbench environment; the sandbox fails on its own', builtIn: (p) => p === 0 },
+    trl: { none: 'a test of the workbench environment; real tools fail on their own', builtIn: (p) => p === 0 },
   },
   groupSize: {
     type: 'integer', min: 2, max: 64,
@@ -228,8 +244,13 @@ const SETTINGS = {
     verl: {
       keys: ['data.train_batch_size', 'actor_rollout_ref.actor.ppo_mini_batch_size'],
       note: 'both in prompts; equal for one update per batch',
+      values: (prompts) => [prompts, prompts],
     },
-    trl: { keys: ['generation_batch_size'], note: 'counted in completions: prompts per batch × group size' },
+    trl: {
+      keys: ['generation_batch_size'],
+      note: 'counted in completions: prompts per batch × group size',
+      values: (prompts, config) => [(prompts as number) * config.groupSize],
+    },
   },
   temperature: {
     type: 'number', min: 0, minExclusive: true, max: 4,
@@ -245,7 +266,11 @@ const SETTINGS = {
     help: 'tool calls executed per trajectory at most',
     source: 'paper: 5 in training',
     live: false, flag: 'max-tool-calls',
-    verl: { keys: ['agent.max_turns'], note: 'counts generation turns, each of which may run one code block' },
+    verl: {
+      keys: ['agent.max_turns'],
+      note: 'counts generation turns, each of which may run one code block: N calls and a turn to answer are N + 1 turns',
+      values: (calls) => [(calls as number) + 1],
+    },
     trl: { keys: ['max_tool_calling_iterations'] },
   },
   overSample: {
@@ -254,8 +279,12 @@ const SETTINGS = {
     help: 'with the group filter on, prompts generated per step = prompts per batch × this',
     source: 'TAO-RL reference code: 2',
     live: false, flag: 'over-sample',
-    verl: { keys: ['trainer.oversample_multiplier'] },
-    trl: { none: 'GRPOTrainer has no dynamic sampling' },
+    verl: {
+      keys: ['trainer.oversample_multiplier'],
+      note: 'the workbench over-samples only with the group filter on',
+      values: (factor, config) => [config.shape.groupFilter ? factor : 1],
+    },
+    trl: { none: 'GRPOTrainer has no dynamic sampling', builtIn: (factor, config) => factor === 1 || !config.shape.groupFilter },
   },
   fill: {
     type: 'choice',
@@ -264,8 +293,8 @@ const SETTINGS = {
     help: 'too few groups survive the filter: duplicate survivors, or generate more until full',
     source: 'duplicate: TAO-RL reference code; resample: DAPO',
     live: false, flag: 'fill',
-    verl: { none: "the recipe always duplicates survivors ('duplicate'); DAPO's resample-until-full is not in it" },
-    trl: { none: 'GRPOTrainer has no dynamic sampling' },
+    verl: { none: "the recipe always duplicates survivors ('duplicate'); DAPO's resample-until-full is not in it", builtIn: (fill) => fill === 'duplicate' },
+    trl: { none: 'GRPOTrainer has no dynamic sampling', builtIn: (_, config) => !config.shape.groupFilter },
   },
   maxGenBatches: {
     type: 'integer', min: 1, max: 32,
@@ -273,8 +302,8 @@ const SETTINGS = {
     help: "with fill 'resample', generation batches per step at most",
     source: "DAPO's max_num_gen_batches",
     live: false, flag: 'max-gen-batches',
-    verl: { none: "DAPO's resample-until-full is not in the TAO-RL recipe" },
-    trl: { none: 'GRPOTrainer has no dynamic sampling' },
+    verl: { none: "DAPO's resample-until-full is not in the TAO-RL recipe", builtIn: (_, config) => config.fill !== 'resample' || !config.shape.groupFilter },
+    trl: { none: 'GRPOTrainer has no dynamic sampling', builtIn: (_, config) => config.fill !== 'resample' || !config.shape.groupFilter },
   },
   learningRate: {
     type: 'number', min: 0, minExclusive: true, max: 0.1,
@@ -285,6 +314,7 @@ const SETTINGS = {
     verl: {
       keys: ['actor_rollout_ref.actor.optim.lr', '+actor_rollout_ref.actor.optim.weight_decay'],
       note: "verl's AdamW decays weights by 0.01 unless weight_decay is 0 (a key the yaml lacks); its betas are (0.9, 0.99), the workbench's (0.9, 0.999)",
+      values: (lr) => [lr, 0],
     },
     trl: { keys: ['learning_rate'], note: "TrainingArguments' weight_decay is 0 by default, as here" },
   },
@@ -324,6 +354,7 @@ const SETTINGS = {
     trl: {
       keys: ['delta'],
       note: "TRL's two-sided clip caps the ratio at delta for every token: the same loss as the dual clip while delta > 1 + clip high",
+      loses: () => "TRL's delta is a two-sided clip of the ratio for every token, not the dual clip of negative advantages only: the same loss while delta > 1 + clip high, other gradients",
     },
   },
   entropyCoef: {
@@ -333,7 +364,11 @@ const SETTINGS = {
     source: 'reference script: 0.001',
     live: true, flag: 'entropy-coef', control: 'optimiser',
     verl: { keys: ['actor_rollout_ref.actor.entropy_coeff'] },
-    trl: { keys: ['entropy_coef'], note: 'TRL 1.8 and later; earlier GRPOConfig versions have no entropy regulariser' },
+    trl: {
+      keys: ['entropy_coef'],
+      note: 'TRL 1.8 and later; earlier GRPOConfig versions have no entropy regulariser',
+      loses: (coef) => (coef === 0 ? null : 'needs TRL 1.8 or later: earlier GRPOConfig versions have no entropy_coef and refuse it'),
+    },
   },
   klCoef: {
     type: 'number', min: 0, max: 10,
@@ -344,6 +379,7 @@ const SETTINGS = {
     verl: {
       keys: ['actor_rollout_ref.actor.use_kl_loss', 'actor_rollout_ref.actor.kl_loss_coef', 'actor_rollout_ref.actor.kl_loss_type'],
       note: 'use_kl_loss true when above 0; kl_loss_type low_var_kl is the k3 estimator',
+      values: (coef) => [(coef as number) > 0, coef, 'low_var_kl'],
     },
     trl: { keys: ['beta'] },
   },
@@ -361,8 +397,8 @@ const SETTINGS = {
     help: 'no gradient through the normalised entropy of the multiplicative bonus (off: as the reference code)',
     source: 'reference code lets the gradient flow (off)',
     live: false, flag: 'detach-entropy',
-    verl: { none: "the recipe's bonus lets the gradient flow through the entropy (detach off)" },
-    trl: { none: NO_TRL_BONUS },
+    verl: { none: "the recipe's bonus lets the gradient flow through the entropy (detach off)", builtIn: (detach, config) => detach === false || config.shape.bonus.mode !== 'multiplicative' },
+    trl: { none: NO_TRL_BONUS, builtIn: (_, config) => config.shape.bonus.mode !== 'multiplicative' },
   },
   'shape.groupFilter': {
     type: 'boolean',
@@ -371,7 +407,7 @@ const SETTINGS = {
     source: 'TAO-RL answer discriminability; DAPO dynamic sampling',
     live: true, flag: 'group-filter', control: 'filters',
     verl: { keys: ['trainer.rejection_sample'], note: 'the recipe tests sample std < 1e-3: the same groups for rewards of 0 and 1' },
-    trl: { none: NO_TRL_FILTER },
+    trl: { none: NO_TRL_FILTER, builtIn: (on) => on === false },
   },
   'shape.toolFailFilter': {
     type: 'boolean',
@@ -379,8 +415,8 @@ const SETTINGS = {
     help: 'mask trajectories whose tool calls all failed (TAO-RL)',
     source: 'TAO-RL tool execution validity',
     live: true, flag: 'tool-fail-filter', control: 'filters',
-    verl: { keys: ['trainer.exec_error_filter.enable', 'trainer.exec_error_filter.scope'], note: 'scope: failed' },
-    trl: { none: NO_TRL_FILTER },
+    verl: { keys: ['trainer.exec_error_filter.enable', 'trainer.exec_error_filter.scope'], note: 'scope: failed', values: (on) => [on, 'failed'] },
+    trl: { none: NO_TRL_FILTER, builtIn: (on) => on === false },
   },
   'shape.toolFailStrength': {
     type: 'number', min: 0, max: 1,
@@ -388,8 +424,15 @@ const SETTINGS = {
     help: "a masked trajectory's loss weight is 1 − strength",
     source: 'reference code: 1, a full drop',
     live: true, flag: 'tool-fail-strength', control: 'filters',
-    verl: { keys: ['trainer.exec_error_filter.strength'], note: 'the recipe applies the mask twice: only 0 and 1 mean the same in both' },
-    trl: { none: NO_TRL_FILTER },
+    verl: {
+      keys: ['trainer.exec_error_filter.strength'],
+      note: 'the recipe applies the mask twice: only 0 and 1 mean the same in both',
+      loses: (strength, config) =>
+        config.shape.toolFailFilter && strength !== 0 && strength !== 1
+          ? `the recipe multiplies both the loss mask and the response mask by 1 - strength, so a marked trajectory weighs about (1 - ${strength})² there, not 1 - ${strength}`
+          : null,
+    },
+    trl: { none: NO_TRL_FILTER, builtIn: (_, config) => !config.shape.toolFailFilter },
   },
   'shape.baseline': {
     type: 'choice',
@@ -398,8 +441,8 @@ const SETTINGS = {
     help: "whether masked trajectories count in their group's mean and std",
     source: 'reference code: include',
     live: true, flag: 'baseline',
-    verl: { none: "the recipe's advantages count every trajectory ('include')" },
-    trl: { none: NO_TRL_FILTER },
+    verl: { none: "the recipe's advantages count every trajectory ('include')", builtIn: (baseline, config) => baseline === 'include' || !config.shape.toolFailFilter },
+    trl: { none: NO_TRL_FILTER, builtIn: (baseline, config) => baseline === 'include' || !config.shape.toolFailFilter },
   },
   'shape.stdNormalize': {
     type: 'boolean',
@@ -407,8 +450,8 @@ const SETTINGS = {
     help: "divide advantages by the group's sample std (off: Dr. GRPO)",
     source: 'GRPO; Dr. GRPO when off',
     live: true, flag: 'std-normalize',
-    verl: { none: "the recipe's verl always divides (it predates norm_adv_by_std_in_grpo)" },
-    trl: { keys: ['scale_rewards'], note: '"group" when on, "none" when off' },
+    verl: { none: "the recipe's verl always divides (it predates norm_adv_by_std_in_grpo)", builtIn: (on) => on === true },
+    trl: { keys: ['scale_rewards'], note: '"group" when on, "none" when off', values: (on) => [on ? 'group' : 'none'] },
   },
   'shape.bonus.mode': {
     type: 'choice',
@@ -418,8 +461,13 @@ const SETTINGS = {
     help: 'entropy bonus on the advantage: multiplicative A·(1 + a·Ĥ), additive clipped, or none',
     source: 'multiplicative: TAO-RL; additive: Cheng et al. 2025',
     live: true, flag: 'bonus-mode', control: 'bonus',
-    verl: { keys: [`${CAUSAL_ENTROPY}.enable`, `${CAUSAL_ENTROPY}.use_aepo_shaping`], note: `multiplicative: both true; off: enable false; ${BONUS_FORM_VERL}` },
-    trl: { none: NO_TRL_BONUS },
+    verl: {
+      keys: [`${CAUSAL_ENTROPY}.enable`, `${CAUSAL_ENTROPY}.use_aepo_shaping`],
+      note: `multiplicative: both true; off: enable false; ${BONUS_FORM_VERL}`,
+      values: (mode) => [mode === 'multiplicative', mode === 'multiplicative'],
+      loses: (mode) => (mode === 'additive' ? `${BONUS_FORM_VERL}: the export turns the bonus off` : null),
+    },
+    trl: { none: NO_TRL_BONUS, builtIn: (mode) => mode === 'off' },
   },
   'shape.bonus.coef': {
     type: 'number', min: 0, max: 10,
@@ -428,7 +476,7 @@ const SETTINGS = {
     source: 'TAO-RL reference a = 0.01; Cheng et al. α = 0.4',
     live: true, flag: 'coef', control: 'bonus',
     verl: { keys: [`${CAUSAL_ENTROPY}.aepo_shaping_coeff`], note: 'the multiplicative form’s a' },
-    trl: { none: NO_TRL_BONUS },
+    trl: { none: NO_TRL_BONUS, builtIn: (_, config) => config.shape.bonus.mode === 'off' },
   },
   'shape.bonus.kappa': {
     type: 'number', min: 0, minExclusive: true, max: 100,
@@ -436,8 +484,8 @@ const SETTINGS = {
     help: 'additive form: bonus clipped to |A| / κ',
     source: 'Cheng et al. 2025',
     live: true, flag: 'kappa', control: 'bonus',
-    verl: { none: BONUS_FORM_VERL },
-    trl: { none: NO_TRL_BONUS },
+    verl: { none: BONUS_FORM_VERL, builtIn: (_, config) => config.shape.bonus.mode !== 'additive' },
+    trl: { none: NO_TRL_BONUS, builtIn: (_, config) => config.shape.bonus.mode !== 'additive' },
   },
   'shape.bonus.scope': {
     type: 'choice',
@@ -447,8 +495,8 @@ const SETTINGS = {
     help: 'which policy tokens may receive the bonus',
     source: 'post-tool: TAO-RL; all: AEPO, Cheng et al.',
     live: true, flag: 'bonus-scope', control: 'bonus',
-    verl: { keys: [`${CAUSAL_ENTROPY}.tool_aware_only`], note: 'post_tool: true (the released yaml leaves it false, i.e. every token)' },
-    trl: { none: NO_TRL_BONUS },
+    verl: { keys: [`${CAUSAL_ENTROPY}.tool_aware_only`], note: 'post_tool: true (the released yaml leaves it false, i.e. every token)', values: (scope) => [scope === 'post_tool'] },
+    trl: { none: NO_TRL_BONUS, builtIn: (_, config) => config.shape.bonus.mode === 'off' },
   },
   'shape.bonus.window': {
     type: 'integer', min: 0, max: 80, nullMeans: 'whole turn', unit: 'tokens',
@@ -456,8 +504,8 @@ const SETTINGS = {
     help: 'first k policy tokens after a tool result',
     source: 'reference code: the whole turn',
     live: true, flag: 'window', control: 'bonus',
-    verl: { none: 'the recipe marks the whole turn after a tool result' },
-    trl: { none: NO_TRL_BONUS },
+    verl: { none: 'the recipe marks the whole turn after a tool result', builtIn: (window, config) => window === null || config.shape.bonus.mode === 'off' || config.shape.bonus.scope === 'all' },
+    trl: { none: NO_TRL_BONUS, builtIn: (_, config) => config.shape.bonus.mode === 'off' },
   },
   'shape.bonus.afterSuccessOnly': {
     type: 'boolean',
@@ -465,16 +513,26 @@ const SETTINGS = {
     help: 'only turns after a successful tool call are post-tool',
     source: 'reference code: after every call',
     live: true, flag: 'after-success-only', control: 'bonus',
-    verl: { none: 'the recipe marks the turns after every call' },
-    trl: { none: NO_TRL_BONUS },
+    verl: { none: 'the recipe marks the turns after every call', builtIn: (only, config) => only === false || config.shape.bonus.mode === 'off' || config.shape.bonus.scope === 'all' },
+    trl: { none: NO_TRL_BONUS, builtIn: (_, config) => config.shape.bonus.mode === 'off' },
   },
   evalEvery: {
     type: 'integer', min: 0, max: 100000, unit: 'steps',
     label: 'Evaluate every',
     help: 'held-out evaluation every N steps (0: only at the end)',
     live: true, betweenSteps: true, flag: 'eval-every',
-    verl: { keys: ['trainer.test_freq'], note: '-1 there is off' },
-    trl: { keys: ['eval_steps'], note: 'with eval_strategy "steps"' },
+    verl: {
+      keys: ['trainer.test_freq'],
+      note: '-1 there is off (the recipe still validates before training, trainer.val_before_train)',
+      values: (every) => [every === 0 ? -1 : every],
+      loses: (every) => (every === 0 ? 'the recipe has no "only at the end": test_freq -1 validates before training only' : null),
+    },
+    trl: {
+      keys: ['eval_strategy', 'eval_steps'],
+      note: 'eval_strategy "steps" every N steps, "no" for 0',
+      values: (every) => (every === 0 ? ['no', null] : ['steps', every]),
+      loses: (every) => (every === 0 ? 'TRL has no "only at the end": eval_strategy "no" evaluates never' : null),
+    },
   },
   evalPrompts: {
     type: 'integer', min: 1, max: 512, unit: 'prompts',
