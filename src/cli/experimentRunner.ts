@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { evalsCsv, parseEvalsCsv, runEvalRows } from '../experiment/evidence';
+import { evalsCsv, parseEvalsCsv, runEvalRows, type EvalRow } from '../experiment/evidence';
 import { evidenceMarkdown, evidencePlots, evidenceSummary, type EvidenceSummary } from '../experiment/evidenceReport';
 import type { ExperimentPlan, PlanOptions, PlannedComparison, RunSpec } from '../experiment/plan';
 import { summaryMarkdown, summaryPlots } from '../experiment/report';
@@ -196,7 +196,13 @@ export async function runPlan(plan: ExperimentPlan, options: RunnerOptions): Pro
   fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
   fs.writeFileSync(path.join(out, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
   if (plan.comparisons.length > 0) writeComparisons(out, plan, options.command);
-  const todo = plan.runs.filter((run) => !isFinished(runFile(out, run.id)));
+  // A run is done when its file is complete, or when evals.csv (committed, carried to another
+  // machine) already holds its last evaluation: the evidence needs nothing more of it.
+  const recorded = recordedRuns(out, plan);
+  // Seed by seed across variants, so that a plan stopped part way leaves complete pairs.
+  const todo = plan.runs
+    .filter((run) => !isFinished(runFile(out, run.id)) && !recorded.has(run.id))
+    .sort((a, b) => a.seed - b.seed || plan.variants.indexOf(a.variant) - plan.variants.indexOf(b.variant));
   const reused = plan.runs.length - todo.length;
   console.log(
     `${plan.kind} ${plan.condition}: ${plan.variants.length} variants x ${plan.seeds.length} seeds = ${plan.runs.length} runs of ${plan.steps} steps` +
@@ -305,7 +311,10 @@ export function writeSummary(plan: ExperimentPlan, options: Pick<RunnerOptions, 
     if (!failures.has(run.id) && fs.existsSync(error)) failures.set(run.id, fs.readFileSync(error, 'utf8').trim());
   }
   writeMetricsCsv(out, plan, files);
-  const summary = summarise(plan, files, { target: options.target, failures });
+  const recorded = recordedRuns(out, plan);
+  const summarised = summarise(plan, files, { target: options.target, failures });
+  // Runs kept only as evals.csv rows are done for the evidence, though their per-run tables are gone.
+  const summary = { ...summarised, missing: summarised.missing.filter((run) => !recorded.has(run.id)) };
   // With comparisons named in the plan, summary.* is the evidence (from evals.csv) and the
   // per-run tables move to runs-summary.*.
   const evidence = plan.comparisons.length > 0;
@@ -316,9 +325,10 @@ export function writeSummary(plan: ExperimentPlan, options: Pick<RunnerOptions, 
   for (const [name, svg] of plots) fs.writeFileSync(path.join(out, `${prefix}${name}`), svg);
   console.log(`wrote ${path.join(out, `${prefix}summary.md`)}, ${prefix}summary.json and ${plots.size} plots`);
   if (evidence) {
+    const previous = previousEvalRows(out);
     const rows = plan.runs.flatMap((run) => {
       const file = files.get(run.id);
-      if (!file?.end) return [];
+      if (!file?.end) return previous.filter((row) => row.variant === run.variant && row.seed === run.seed && row.warm_start === run.warmStart);
       return runEvalRows({ variant: run.variant, seed: run.seed, warmStart: run.warmStart }, file.steps, file.evaluations);
     });
     fs.writeFileSync(path.join(out, 'evals.csv'), evalsCsv(rows));
@@ -334,6 +344,18 @@ function writeMetricsCsv(out: string, plan: ExperimentPlan, files: Map<string, R
     (files.get(run.id)?.steps ?? []).map((step) => metricsCsvLine(step.step, step.metrics, [run.variant, run.seed, run.id])),
   );
   fs.writeFileSync(path.join(out, 'metrics.csv'), metricsCsvHeader(leading) + lines.join(''));
+}
+
+function previousEvalRows(out: string): EvalRow[] {
+  const file = path.join(out, 'evals.csv');
+  return fs.existsSync(file) ? parseEvalsCsv(fs.readFileSync(file, 'utf8')) : [];
+}
+
+/** Runs of the plan whose last evaluation is already in the folder's evals.csv. */
+export function recordedRuns(out: string, plan: ExperimentPlan): Set<string> {
+  const rows = previousEvalRows(out);
+  const done = new Set(rows.map((row) => `${row.variant}/${row.seed}/${row.warm_start}/${row.step}`));
+  return new Set(plan.runs.filter((run) => done.has(`${run.variant}/${run.seed}/${run.warmStart}/${run.steps}`)).map((run) => run.id));
 }
 
 /** The pre-registered comparisons of an evidence folder: written with the plan, before any run. */
