@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { isBackendName } from '../core/backendNames';
+import { CHARTS_PARAM, chartsFromParam, withChartsParam } from './chartChoice';
 import { openOnFirstVisit } from './panels/Guide';
 import { LinkNotice } from './panels/LinkNotice';
 import { useWorkbench } from './store';
@@ -23,13 +24,16 @@ function showSearch(search: string): void {
 
 // A link carries the config (urlConfig.ts). It goes into the store before the worker connects,
 // so the worker's first 'init' (sent from the draft) already trains the linked setup.
-let linkProblems: string[] = [];
+// The charts a link adds below the curves (chartChoice.ts) go in first, so the address keeps them.
+const linkedCharts = chartsFromParam(new URLSearchParams(window.location.search).get(CHARTS_PARAM));
+if (linkedCharts.charts.length > 0) useWorkbench.setState({ charts: linkedCharts.charts });
+let linkProblems: string[] = linkedCharts.problems;
 const linked = hasConfigParams(window.location.search) ? configFromSearch(window.location.search).config : null;
 if (linked) {
   const { config, problems } = configFromSearch(window.location.search);
-  linkProblems = problems;
+  linkProblems = [...problems, ...linkProblems];
   useWorkbench.setState({ config, draft: config });
-  showSearch(configToSearch(config, requestedBackend)); // the fields as used, defaults in place of refused values
+  showSearch(withChartsParam(configToSearch(config, requestedBackend), linkedCharts.charts)); // the fields as used, defaults in place of refused values
 }
 
 // Runs are saved in the browser as they go (IndexedDB). The run open when the page went away is
@@ -48,6 +52,8 @@ async function connect(): Promise<void> {
     useSavedRuns.getState().say(`Runs cannot be saved in this browser: ${(error as Error).message}`);
   }
   connectWorker(restore);
+  // The reopened run brings its own charts; those the address names win.
+  if (restore && linkedCharts.charts.length > 0) useWorkbench.setState({ charts: linkedCharts.charts });
   if (db) {
     const saved = useSavedRuns.getState();
     saved.attach(db);
@@ -59,7 +65,9 @@ void connect();
 // From here on the address follows the run's config (a reset with a new draft, a live change),
 // so it is always a link to what is shown.
 useWorkbench.subscribe((state, previous) => {
-  if (state.config !== previous.config) showSearch(configToSearch(state.config, requestedBackend));
+  if (state.config !== previous.config || state.charts !== previous.charts) {
+    showSearch(withChartsParam(configToSearch(state.config, requestedBackend), state.charts));
+  }
 });
 
 openOnFirstVisit();

@@ -12,7 +12,7 @@ export type StorageNotice = (message: string) => void;
 
 function newMeta(state: WorkbenchState): RunMeta {
   const now = new Date().toISOString();
-  return { id: state.runId, name: state.runName, created: now, updated: now, config: state.config, lastStep: 0, weightsStep: 0, source: 'page' };
+  return { id: state.runId, name: state.runName, created: now, updated: now, config: state.config, lastStep: 0, weightsStep: 0, source: 'page', charts: state.charts };
 }
 
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -81,6 +81,12 @@ export function startPersistence(db: RunsDb, notice: StorageNotice, onChange: ()
     if (state.config !== previous.config) {
       enqueue(async () => {
         meta = { ...meta!, config: state.config };
+        await db.putRun(meta);
+      });
+    }
+    if (state.charts !== previous.charts) {
+      enqueue(async () => {
+        meta = { ...meta!, charts: state.charts };
         await db.putRun(meta);
       });
     }

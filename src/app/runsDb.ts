@@ -9,6 +9,7 @@ import { currentStepMetrics } from '../core/metrics';
 import type { StepReport } from '../core/trainer';
 import type { SettingChange } from '../runs/types';
 import type { WeightSnapshot } from '../worker/protocol';
+import type { AddedChart } from './chartChoice';
 
 export const DB_NAME = 'tao-rl-workbench';
 const DB_VERSION = 1;
@@ -30,6 +31,8 @@ export interface RunMeta {
   weightsStep: number;
   /** Where it came from: trained on this page, or imported from a file. */
   source: 'page' | 'import';
+  /** The charts added on the page for this run ("Add a chart"); absent in runs saved before them. */
+  charts?: AddedChart[];
   /** Set while a deletion can still be undone; such runs are hidden from the list. */
   deletedAt?: number;
 }

@@ -9,6 +9,7 @@ import { stepSettingFields } from '../core/settings';
 import type { Evaluation } from '../core/evaluate';
 import type { StepReport, StepSettings } from '../core/trainer';
 import type { BackendChoice, BackendReport, FailureKind, FromWorker, SettingChange, ToWorker, WeightSnapshot, WorkerStatus } from '../worker/protocol';
+import type { AddedChart } from './chartChoice';
 import { useFork } from './forkState';
 import type { SavedRun } from './runsDb';
 
@@ -43,6 +44,8 @@ export interface WorkbenchState {
   lastWeights: WeightSnapshot | null;
   /** A saved run opened without weights (imported metrics): it can be viewed and compared, not trained. */
   viewOnly: boolean;
+  /** Charts added below the standard curves: saved with the run, carried in the link. */
+  charts: AddedChart[];
 
   /** Installed by the worker client; tests install a fake. */
   send: (command: ToWorker) => void;
@@ -62,6 +65,7 @@ export interface WorkbenchState {
   setBackendChoice: (choice: BackendChoice) => void;
   selectStep: (step: number | null) => void;
   selectTrajectory: (index: number | null) => void;
+  setCharts: (charts: AddedChart[]) => void;
 }
 
 /** Steps with their rollouts still kept. */
@@ -122,6 +126,7 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
   selectedTrajectory: null,
   lastWeights: null,
   viewOnly: false,
+  charts: [],
 
   send: () => {
     throw new Error('no training worker is connected');
@@ -202,6 +207,8 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
       status: 'loading',
       lastWeights: run.weights,
       viewOnly,
+      // A run saved before charts could be added keeps the charts shown.
+      ...(run.meta.charts ? { charts: run.meta.charts } : {}),
     });
     get().send({ type: 'init', config: run.meta.config, backend: backendChoice, resume: run.weights ?? undefined });
   },
@@ -221,6 +228,7 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
   setBackendChoice: (choice) => set({ backendChoice: choice }),
   selectStep: (step) => set({ selectedStep: step, selectedTrajectory: null }),
   selectTrajectory: (index) => set({ selectedTrajectory: index }),
+  setCharts: (charts) => set({ charts }),
 }));
 
 function viewOnlyNotice(set: (partial: Partial<WorkbenchState>) => void): void {

@@ -6,8 +6,8 @@
 import { ConfigError, DEFAULT_PRESET, PRESET_NAMES, presetConfig, resolveConfig, type Config, type PresetName } from '../core/config';
 import { getAt, leavesOf, sameLeaf, setAt, settingAt, settingByUrlKey, type Setting } from '../core/settings';
 
-/** URL parameters the page reads itself (main.tsx); a link may carry them beside the config. */
-const PAGE_PARAMS = new Set(['backend']);
+/** URL parameters the page reads itself (main.tsx; the added charts, chartChoice.ts); a link may carry them beside the config. */
+const PAGE_PARAMS = new Set(['backend', 'charts']);
 
 /** Always in a link: the preset the fields override, and the seed a reader looks for first. */
 const ALWAYS_SHOWN = new Set(['preset', 'seed']);

@@ -12,7 +12,8 @@ import type { SettingChange } from '../../worker/protocol';
 import { useQueuedValue } from '../frameQueue';
 import { useNear } from '../useNear';
 import { useWorkbench } from '../store';
-import { CHART_HEIGHT, LineLegend, liveStepDomain, stepTicks, unitFormat, yAxisScale } from './chartParts';
+import { CHART_HEIGHT, LineLegend, liveStepDomain, placeMarks, stepTicks, strideIndices, unitFormat, yAxisScale, type ChangeMark } from './chartParts';
+import { AddedCharts } from './AddedCharts';
 import { LiveChart, type LiveSeries } from './LiveChart';
 
 /** Most points drawn per series; longer runs are strided (the latest step is always drawn). */
@@ -135,15 +136,7 @@ function axisFormat(series: ChartSeries[], axis: 'left' | 'right'): ((value: num
   return first ? unitFormat(METRICS[first.key].unit) : null;
 }
 
-/** Indices 0, stride, 2*stride, ... of n items, at most about `max`, and always the last one. */
-export function strideIndices(n: number, max: number): number[] {
-  if (n <= 0) return [];
-  const stride = Math.max(1, Math.ceil(n / max));
-  const indices: number[] = [];
-  for (let i = 0; i < n; i += stride) indices.push(i);
-  if (indices[indices.length - 1] !== n - 1) indices.push(n - 1);
-  return indices;
-}
+export { strideIndices };
 
 function finiteOrNull(value: number | undefined): number | null {
   return value !== undefined && Number.isFinite(value) ? value : null;
@@ -221,16 +214,8 @@ export function changeLabel(change: SettingChange): string {
   return `${field} ${value(change.from)} → ${value(change.to)}`;
 }
 
-interface ChangeMark {
-  step: number;
-  label: string;
-}
-
-/** Rows of label text beside the marks, so the labels of nearby marks do not overprint. */
-const LABEL_LANES = 3;
-
 /** One mark per step; changes applied at the same step share it. */
-function changeMarks(changes: SettingChange[]): ChangeMark[] {
+export function changeMarks(changes: SettingChange[]): ChangeMark[] {
   const byStep = new Map<number, string[]>();
   for (const change of changes) byStep.set(change.step, [...(byStep.get(change.step) ?? []), changeLabel(change)]);
   return [...byStep].sort(([a], [b]) => a - b).map(([step, labels]) => ({ step, label: labels.join(', ') }));
@@ -271,11 +256,7 @@ const CurveChart = memo(function CurveChart({ spec, rows, marks, viewedStep }: C
   const x = { domain: xDomain, ticks: stepTicks(xDomain[0], xDomain[1]) };
   const left = { ...leftScale, format: leftFormat };
   const right = rightFormat && rightScale ? { ...rightScale, format: rightFormat } : undefined;
-  const placedMarks = marks.map((mark, i) => ({
-    ...mark,
-    lane: i % LABEL_LANES,
-    leftOfLine: mark.step > xDomain[0] + 0.55 * (xDomain[1] - xDomain[0]),
-  }));
+  const placedMarks = placeMarks(marks, xDomain);
   return (
     <figure className="curve" aria-labelledby={headingId}>
       <h3 id={headingId} title={chartMeaning(spec.series.map((line) => line.key))}>
@@ -331,6 +312,7 @@ export function Curves() {
         {CHARTS.map((spec) => (
           <QueuedChart key={spec.id} spec={spec} rows={rows} marks={marks} viewedStep={selectedStep} />
         ))}
+        <AddedCharts reports={reports} evaluations={evaluations} marks={marks} viewedStep={selectedStep} />
       </div>
       {marks.length > 0 && (
         <ul className="curves-marks" aria-label="Live changes">

@@ -4,6 +4,7 @@
 
 import { memo, useEffect, useMemo, useState, type CSSProperties } from 'react';
 import { useWorkbench } from '../store';
+import { linkWithCharts } from '../chartChoice';
 import { linkToConfig } from '../urlConfig';
 
 // Inline so that the notice needs no stylesheet of its own; the colours are the header's warning.
@@ -42,6 +43,7 @@ const COPIED_MS = 2000;
 /** Memoised: the header re-renders every step, the link changes only with the config. */
 export const CopyLinkButton = memo(function CopyLinkButton() {
   const config = useWorkbench((state) => state.config);
+  const charts = useWorkbench((state) => state.charts);
   const [outcome, setOutcome] = useState<'copied' | 'failed' | null>(null);
   useEffect(() => {
     if (outcome === null) return;
@@ -49,7 +51,7 @@ export const CopyLinkButton = memo(function CopyLinkButton() {
     return () => clearTimeout(timer);
   }, [outcome]);
 
-  const link = useMemo(() => linkToConfig(config, window.location), [config]);
+  const link = useMemo(() => linkWithCharts(linkToConfig(config, window.location), charts), [config, charts]);
   const copy = () => {
     // No clipboard (an insecure origin, an old browser): the address bar carries the same link.
     if (!navigator.clipboard) return setOutcome('failed');

@@ -4,6 +4,7 @@
 
 import type { MetricUnit } from '../../core/metrics';
 import { niceDomain, niceStep, niceTicks } from '../../experiment/svg';
+import type { LiveMark } from './LiveChart';
 
 export const CHART_HEIGHT = 190;
 
@@ -68,6 +69,34 @@ export function yAxisScale(rows: ChartRow[], keys: string[], fixed?: [number, nu
 export function liveStepDomain(first: number, last: number): [number, number] {
   const step = Math.max(1, niceStep(Math.max(1, last - first), 2));
   return [first, Math.max(first + 1, Math.ceil(last / step) * step)];
+}
+
+/** Indices 0, stride, 2*stride, ... of n items, at most about `max`, and always the last one. */
+export function strideIndices(n: number, max: number): number[] {
+  if (n <= 0) return [];
+  const stride = Math.max(1, Math.ceil(n / max));
+  const indices: number[] = [];
+  for (let i = 0; i < n; i += stride) indices.push(i);
+  if (indices[indices.length - 1] !== n - 1) indices.push(n - 1);
+  return indices;
+}
+
+/** A live change of a setting, one per step: "coef 0.01 → 0.5". */
+export interface ChangeMark {
+  step: number;
+  label: string;
+}
+
+/** Rows of label text beside the marks, so the labels of nearby marks do not overprint. */
+const LABEL_LANES = 3;
+
+/** The marks with their labels placed: in lanes, and left of the line in the right part of the chart. */
+export function placeMarks(marks: ChangeMark[], xDomain: [number, number]): LiveMark[] {
+  return marks.map((mark, i) => ({
+    ...mark,
+    lane: i % LABEL_LANES,
+    leftOfLine: mark.step > xDomain[0] + 0.55 * (xDomain[1] - xDomain[0]),
+  }));
 }
 
 /** Whole-step ticks across [first, last]. */
