@@ -14,12 +14,14 @@ import { Runs } from './panels/Runs';
 import { Timeline } from './panels/Timeline';
 import { TokenView } from './panels/TokenView';
 import { useWorkbench } from './store';
+import { ThemeStyles } from './theme';
 
 export function App() {
   useKeyboardShortcuts();
   const tokenViewOpen = useWorkbench((state) => state.selectedTrajectory !== null);
   return (
     <div className="workbench">
+      <ThemeStyles />
       <Header />
       <div className="workbench-columns">
         <aside className="workbench-controls" aria-label="Controls">

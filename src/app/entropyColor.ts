@@ -131,11 +131,11 @@ export function EntropyLegend({ width = 200 }: { width?: number }): ReactElement
       ),
     ),
     createElement('span', null, 'nats'),
-    createElement('span', { style: TOOL_RESULT_STYLE }, 'tool result'),
+    createElement('span', { className: 'tao-tool-swatch', style: TOOL_RESULT_STYLE }, 'tool result'),
   );
 }
 
-/** Tool-result tokens: forced by the environment, not sampled, so never on the entropy scale. */
+/** Tool-result tokens: forced by the environment, not sampled, so never on the entropy scale (dark: theme.tsx). */
 export const TOOL_RESULT_STYLE = {
   background: '#ffffff',
   color: '#5a3a00',

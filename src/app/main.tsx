@@ -4,6 +4,7 @@ import { App } from './App';
 import { isBackendName } from '../core/backendNames';
 import { CHARTS_PARAM, chartsFromParam, withChartsParam } from './chartChoice';
 import { openOnFirstVisit } from './panels/Guide';
+import { followTheme } from './theme';
 import { LinkNotice } from './panels/LinkNotice';
 import { useWorkbench } from './store';
 import { configFromSearch, configToSearch, hasConfigParams } from './urlConfig';
@@ -71,6 +72,7 @@ useWorkbench.subscribe((state, previous) => {
 });
 
 openOnFirstVisit();
+followTheme();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

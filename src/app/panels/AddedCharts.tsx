@@ -20,7 +20,7 @@ const MAX_POINTS = 500;
 const MIN_REDRAW_MS = 500;
 const ON_SCREEN_MARGIN_PX = 200;
 /** Okabe-Ito, in the order added charts take them. */
-const COLORS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9'];
+export const ADDED_CHART_COLORS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9'];
 
 /** A metric's values in step order: each report's, or each evaluation's. */
 export function metricValues(key: MetricKey, reports: readonly StepReport[], evaluations: readonly { step: number; evaluation: Evaluation }[]): { step: number; value: number | null }[] {
@@ -160,7 +160,7 @@ export function AddedCharts({ reports, evaluations, marks, viewedStep }: { repor
         <AddedChartView
           key={chart.metric}
           chart={chart}
-          color={COLORS[i % COLORS.length]}
+          color={ADDED_CHART_COLORS[i % ADDED_CHART_COLORS.length]}
           reports={reports}
           evaluations={evaluations}
           marks={marks}

@@ -7,6 +7,7 @@ import type { BackendChoice, FailureKind, WorkerStatus } from '../../worker/prot
 import { GuideButton } from './Guide';
 import { CopyLinkButton } from './LinkNotice';
 import { useWorkbench } from '../store';
+import { ThemeToggle } from '../theme';
 import './panels.css';
 
 const BACKEND_OPTIONS: { value: BackendChoice; label: string }[] = [
@@ -92,6 +93,7 @@ export function Header() {
           </select>
         </label>
         <CopyLinkButton />
+        <ThemeToggle />
         <span className="wb-stat">
           <span className="wb-stat-name">Step</span>{' '}
           <span className="wb-stat-value" aria-label="Step">

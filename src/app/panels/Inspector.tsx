@@ -8,6 +8,7 @@ import type { DiscardReason } from '../../core/tao/types';
 import type { StepReport, TrajectoryReport } from '../../core/trainer';
 import { EntropyLegend, entropyStep, entropyStepCss, TOOL_RESULT_STYLE } from '../entropyColor';
 import { shownReport, useWorkbench } from '../store';
+import { themeColor } from '../theme';
 import { inAFrame } from '../frameQueue';
 import { useNear } from '../useNear';
 
@@ -161,9 +162,9 @@ export const TokenText = memo(function TokenText({ tokens }: { tokens: Trajector
 // ---------------------------------------------------------------------------------------------
 // Cards
 
-const OK_COLOR = '#1b7f3b';
-const FAIL_COLOR = '#b3261e';
-const HATCH = 'repeating-linear-gradient(45deg, #9a9a9a 0 3px, #e4e4e4 3px 7px)';
+const OK_COLOR = themeColor('ok');
+const FAIL_COLOR = themeColor('fail');
+const HATCH = `repeating-linear-gradient(45deg, ${themeColor('hatchA')} 0 3px, ${themeColor('hatchB')} 3px 7px)`;
 
 function Mark({ ok, children }: { ok: boolean; children: string }): ReactElement {
   return <span style={{ color: ok ? OK_COLOR : FAIL_COLOR, fontWeight: 600 }}>{children}</span>;
@@ -207,8 +208,8 @@ const TrajectoryCard = memo(function TrajectoryCard({ trajectory, index, positio
       style={{
         // A discarded card keeps its content but sits inside a hatched frame (UI.md conventions).
         padding: discarded ? 4 : 1,
-        background: discarded ? HATCH : '#c9c9c9',
-        outline: selected ? '3px solid #1f5fbf' : undefined,
+        background: discarded ? HATCH : themeColor('cardFrame'),
+        outline: selected ? `3px solid ${themeColor('accent')}` : undefined,
         outlineOffset: 1,
         borderRadius: 4,
         margin: '4px 0',
@@ -218,13 +219,13 @@ const TrajectoryCard = memo(function TrajectoryCard({ trajectory, index, positio
         containIntrinsicSize: 'auto 80px',
       }}
     >
-      <div style={{ background: discarded ? '#eeeeee' : '#ffffff', padding: '4px 6px', borderRadius: 3 }}>
+      <div style={{ background: themeColor(discarded ? 'cardDiscarded' : 'card'), padding: '4px 6px', borderRadius: 3 }}>
         <div style={{ display: 'flex', flexWrap: 'wrap', gap: '0 12px', fontSize: 13, alignItems: 'baseline' }}>
           <strong>#{positionInGroup}</strong>
           <Mark ok={correct}>{`reward ${trajectory.reward} ${correct ? '✓' : '✗'}`}</Mark>
           <span title="GRPO advantage before shaping">A={formatAdvantage(trajectory.advantage)}</span>
           <span>answer {trajectory.answer ?? '(none)'}</span>
-          <span style={{ color: '#555' }}>{trainedText(trajectory)}</span>
+          <span style={{ color: themeColor('muted') }}>{trainedText(trajectory)}</span>
           {trajectory.reason && !isGroupReason(trajectory.reason) && (
             <span style={{ color: FAIL_COLOR, fontWeight: 600 }}>discarded: {DISCARD_WORDS[trajectory.reason]}</span>
           )}
@@ -258,7 +259,7 @@ function GroupHeader({ view }: { view: GroupView }) {
       </span>
       {view.reason && (
         <span style={{ fontWeight: 600, color: FAIL_COLOR, padding: '0 4px', background: HATCH }}>
-          <span style={{ background: '#fff', padding: '0 4px' }}>{DISCARD_WORDS[view.reason]}: not trained</span>
+          <span style={{ background: themeColor('paper'), padding: '0 4px' }}>{DISCARD_WORDS[view.reason]}: not trained</span>
         </span>
       )}
     </h3>

@@ -9,6 +9,7 @@
 import { memo, useMemo, useRef, useState } from 'react';
 import { Curve, Dot, Surface } from 'recharts';
 import { linearScale } from '../../experiment/svg';
+import { themeColor } from '../theme';
 import { AxesFrame, Cursor, HoverBox, HoverLayer, keyboardCursor, useWidth } from './chartFrame';
 import type { ChartRow } from './chartParts';
 
@@ -62,7 +63,7 @@ const TOP_MARGIN = 14;
 const BOTTOM_AXIS_HEIGHT = 24;
 /** Width before the chart has been measured (and where ResizeObserver is missing). */
 const INITIAL_WIDTH = 360;
-const MARK = '#555555';
+const MARK = themeColor('chartMark');
 
 /** Index of the row whose step is nearest to `step` (rows sorted by step, at least one). */
 export function nearestRow(rows: ChartRow[], step: number): number {
@@ -160,7 +161,7 @@ export const LiveChart = memo(function LiveChart({ rows, series, x, left, right,
               y={plot.top + 9 + 11 * mark.lane}
               textAnchor={mark.leftOfLine ? 'end' : 'start'}
               fontSize={10}
-              fill="#333"
+              fill={themeColor('chartInk')}
             >
               {mark.label}
             </text>
@@ -183,7 +184,7 @@ export const LiveChart = memo(function LiveChart({ rows, series, x, left, right,
             <Cursor x={xScale(hoveredRow.step)} plot={plot} />
             {series.map((line) => {
               const value = valueAt(hoveredRow, line.key);
-              return value !== null && <Dot key={line.key} cx={xScale(hoveredRow.step)} cy={yScaleOf(line)(value)} r={3.5} fill="#fff" stroke={line.color} strokeWidth={2} />;
+              return value !== null && <Dot key={line.key} cx={xScale(hoveredRow.step)} cy={yScaleOf(line)(value)} r={3.5} fill={themeColor('paper')} stroke={line.color} strokeWidth={2} />;
             })}
           </g>
         )}

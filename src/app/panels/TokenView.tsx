@@ -17,6 +17,7 @@ import { ENTROPY_MAX, entropyColor } from '../entropyColor';
 import { useQueuedValue } from '../frameQueue';
 import { chosenPosition, useFork } from '../forkState';
 import { shownReport, useWorkbench } from '../store';
+import { themeColor } from '../theme';
 import { AxesFrame, Cursor, HoverBox, HoverLayer, keyboardCursor, useWidth, type PlotArea } from './chartFrame';
 import { LineLegend, stepTicks } from './chartParts';
 import { ForkPanel } from './Fork';
@@ -148,9 +149,11 @@ function seriesOf(report: StepReport, index: number, preview: ShapeResult['traje
 
 const CALL_FILL = '#9ec5ff';
 const RESULT_FILL = '#e8c996';
-const BEFORE_COLOR = '#6b6b6b';
-const AFTER_COLOR = '#d95f02';
-const BONUS_COLOR = '#7570b3';
+const BEFORE_COLOR = themeColor('advantageBefore');
+/** The entropy line, the dots' outline and the chart's own labels: the chart's ink in either theme. */
+const CHART_INK = themeColor('chartInk');
+export const AFTER_COLOR = '#d95f02';
+export const BONUS_COLOR = '#7570b3';
 
 function show(value: number | null, digits: number): string {
   return value === null ? '–' : value.toFixed(digits);
@@ -186,7 +189,7 @@ const BOTTOM_AXIS_HEIGHT = 36;
 const ENTROPY_DOMAIN: [number, number] = [0, ENTROPY_MAX];
 const ENTROPY_TICKS = [0, 1, 2, 3].filter((tick) => tick <= ENTROPY_MAX);
 const LEGEND_MARKS = {
-  entropy: { key: 'entropy', name: 'entropy', color: '#444', marker: 'dot' as const },
+  entropy: { key: 'entropy', name: 'entropy', color: CHART_INK, marker: 'dot' as const },
   bonus: { key: 'bonus', name: 'bonus', color: BONUS_COLOR, marker: 'bar' as const },
   before: { key: 'before', name: 'A before shaping', color: BEFORE_COLOR, dashed: true },
   call: { key: 'call', name: 'call', color: CALL_FILL, marker: 'area' as const },
@@ -240,7 +243,7 @@ const TokenChart = memo(function TokenChart({ series, forkAt, onFork }: { series
         {series.resultSpans.map(([start, end]) => (
           <Span key={`result-${start}`} className="token-span token-span-result" x0={x(start - 0.5)} x1={x(end + 0.5)} plot={plot} fill={RESULT_FILL} opacity={0.5} label="result" />
         ))}
-        <line x1={plot.left} x2={plot.right} y1={advantageY(0)} y2={advantageY(0)} stroke="#bbb" />
+        <line x1={plot.left} x2={plot.right} y1={advantageY(0)} y2={advantageY(0)} stroke={themeColor('chartCursor')} />
         {points.map(({ position, bonus }) =>
           drawable(bonus) ? (
             <Rectangle
@@ -258,13 +261,13 @@ const TokenChart = memo(function TokenChart({ series, forkAt, onFork }: { series
           className="token-entropy"
           type="linear"
           points={points.map((point) => ({ x: x(point.position), y: point.entropy === null ? null : entropyY(point.entropy) }))}
-          stroke="#444"
+          stroke={CHART_INK}
           strokeWidth={1}
           fill="none"
         />
         {points.map(({ position, entropy }) =>
           drawable(entropy) ? (
-            <circle key={`entropy-${position}`} cx={x(position)} cy={entropyY(entropy)} r={dotRadius} fill={entropyColor(entropy)} stroke="#333" strokeWidth={0.5} />
+            <circle key={`entropy-${position}`} cx={x(position)} cy={entropyY(entropy)} r={dotRadius} fill={entropyColor(entropy)} stroke={CHART_INK} strokeWidth={0.5} />
           ) : null,
         )}
         <Curve
@@ -321,7 +324,7 @@ const TokenChart = memo(function TokenChart({ series, forkAt, onFork }: { series
             left={{ ticks: ENTROPY_TICKS, scale: entropyY, format: String }}
             right={{ ticks: advantage.ticks, scale: advantageY, format: signed }}
           />
-          <g fontSize={11} fill="#333">
+          <g fontSize={11} fill={CHART_INK}>
             <text x={plot.right} y={CHART_HEIGHT - 4} textAnchor="end">
               token position
             </text>
@@ -367,7 +370,7 @@ function Span({ className, x0, x1, plot, fill, opacity, label }: { className: st
   return (
     <g className={className}>
       <Rectangle x={x0} y={plot.top} width={x1 - x0} height={plot.bottom - plot.top} fill={fill} fillOpacity={opacity} />
-      <text x={(x0 + x1) / 2} y={plot.top + 11} textAnchor="middle" fontSize={10} fill="#333">
+      <text x={(x0 + x1) / 2} y={plot.top + 11} textAnchor="middle" fontSize={10} fill={CHART_INK}>
         {label}
       </text>
     </g>
@@ -417,6 +420,8 @@ export function TokenView(): ReactElement | null {
   const positionInGroup = report.trajectories.slice(0, index + 1).filter((t) => t.group === trajectory.group).length;
   const title = `Token view (group ${trajectory.group + 1}, #${positionInGroup})`;
   const untrained = series.points.every((point) => point.after === null);
+  // A trajectory opened from a rollout dump (verl) has text, no tokens: nothing per token to draw.
+  const textOnly = trajectory.tokens.kind.some((kind) => kind === 'policy') && series.points.every((point) => point.kind !== 'policy' || !drawable(point.entropy));
 
   return (
     <section aria-label={title}>
@@ -427,7 +432,7 @@ export function TokenView(): ReactElement | null {
           step {report.step} · reward {trajectory.reward} · A={formatAdvantage(series.advantage)}
         </span>
         {series.preview && (
-          <span role="note" style={{ fontSize: 13, fontWeight: 600, background: '#fff4d6', border: '1px solid #d9a400', padding: '1px 6px', borderRadius: 3 }}>
+          <span role="note" style={{ fontSize: 13, fontWeight: 600, background: themeColor('warnBg'), border: `1px solid ${themeColor('warnBorder')}`, padding: '1px 6px', borderRadius: 3 }}>
             Preview: {shapeDifferences(shape, report.settings.shape).join('; ')} — not trained with yet
           </span>
         )}
@@ -436,19 +441,25 @@ export function TokenView(): ReactElement | null {
         </button>
       </header>
       {series.preview && (
-        <p style={{ fontSize: 11, color: '#555', margin: '2px 0' }}>
+        <p style={{ fontSize: 11, color: themeColor('muted'), margin: '2px 0' }}>
           The preview re-shapes the step's whole generated batch: its entropy statistics include every kept group, also those the
           update did not train on, so values differ slightly from what training would use.
         </p>
       )}
-      {untrained && (
+      {textOnly ? (
+        <p role="note" style={{ fontSize: 13, margin: '4px 0' }}>
+          This trajectory comes from a rollout dump, which stores the text only: it has no tokens, entropy, log-probs or per-token
+          advantages to draw. Its segments (the model's text and each tool result) are below; the verdict and the advantage above are
+          the workbench's dual filter's.
+        </p>
+      ) : untrained && (
         <p style={{ fontSize: 12, margin: '2px 0' }}>
           No token of this trajectory has loss weight above 0
           {trajectory.reason ? ` (discarded: ${DISCARD_WORDS[trajectory.reason]})` : ' (not in the training batch)'}: no advantage is
           plotted.
         </p>
       )}
-      <TokenChart series={series} forkAt={forkAt} onFork={onFork} />
+      {!textOnly && <TokenChart series={series} forkAt={forkAt} onFork={onFork} />}
       <div style={{ marginTop: 4 }}>
         <TokenText tokens={trajectory.tokens} />
       </div>

@@ -4,6 +4,7 @@
 // SVG, without a recharts chart and its store, so that a redraw costs a few milliseconds.
 
 import { useEffect, useState, type CSSProperties, type KeyboardEvent, type MouseEvent, type ReactNode, type RefObject } from 'react';
+import { themeColor } from '../theme';
 
 /** The plot's edges in px within the SVG. */
 export interface PlotArea {
@@ -13,8 +14,8 @@ export interface PlotArea {
   bottom: number;
 }
 
-const AXIS_COLOR = '#666';
-const GRID_COLOR = '#e4e4e4';
+const AXIS_COLOR = themeColor('chartAxis');
+const GRID_COLOR = themeColor('chartGrid');
 const TICK_FONT = 11;
 
 /** The width of an element, followed as it resizes; `initial` until measured (and without ResizeObserver). */
@@ -151,5 +152,5 @@ export function HoverBox({ x, plot, width, children }: { x: number; plot: PlotAr
 
 /** The vertical line under the pointer. */
 export function Cursor({ x, plot }: { x: number; plot: PlotArea }) {
-  return <line className="chart-cursor" x1={x} x2={x} y1={plot.top} y2={plot.bottom} stroke="#bbb" pointerEvents="none" />;
+  return <line className="chart-cursor" x1={x} x2={x} y1={plot.top} y2={plot.bottom} stroke={themeColor('chartCursor')} pointerEvents="none" />;
 }
