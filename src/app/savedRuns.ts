@@ -1,14 +1,18 @@
 // The runs saved in this browser as the runs panel sees them: the list, what to do with one
-// (open, rename, delete with undo, duplicate with changes, export), importing files, and the
-// runs picked for comparison. The saving itself is persistence.ts.
+// (open, rename, delete with undo, duplicate with changes, export as files or to verl and TRL),
+// importing run files and verl rollout dumps, and the runs picked for comparison. The saving
+// itself is persistence.ts.
 
 import { create } from 'zustand';
 import type { CheckpointManifest } from '../core/checkpoint';
 import { bundledCheckpointStem, checkpointFiles } from '../core/checkpointFiles';
 import { base64FromBytes, bytesFromBase64, exportRunJson, importRun, rolloutsJsonl, type ExportedRun, RUN_FORMAT, RUN_FORMAT_VERSION } from '../runs/format';
+import { engineExport, type Engine } from '../export';
+import { metricsCsv } from '../runs/metricsCsv';
 import type { ComparedRun } from './compare';
 import { RunsDb, type RunMeta, type SavedRun } from './runsDb';
 import { newRunId, useWorkbench } from './store';
+import { importVerlDump, isVerlDumpFile, type PickedFile } from './verlImport';
 
 /** How long a deletion can be undone, in ms. */
 export const UNDO_MS = 10_000;
@@ -32,8 +36,11 @@ interface SavedRunsState {
   remove: (id: string) => Promise<void>;
   undo: () => Promise<void>;
   duplicate: (id: string) => Promise<void>;
-  exportRun: (id: string, what: 'json' | 'jsonl', withWeights?: boolean) => Promise<{ fileName: string; text: string } | null>;
-  importFiles: (files: { name: string; size: number; text: () => Promise<string> }[]) => Promise<void>;
+  exportRun: (id: string, what: 'json' | 'jsonl' | 'csv', withWeights?: boolean) => Promise<{ fileName: string; text: string } | null>;
+  /** The run's settings as files verl or TRL read (src/export/), and what did not carry over. */
+  exportToEngine: (id: string, engine: Engine) => Promise<{ files: { fileName: string; text: string }[]; warnings: string[] } | null>;
+  /** Run files, and verl rollout dumps (a folder's or picked {step}.jsonl files, read as one run). */
+  importFiles: (files: PickedFile[]) => Promise<void>;
   togglePick: (id: string) => void;
   compare: () => Promise<void>;
 }
@@ -186,15 +193,45 @@ export const useSavedRuns = create<SavedRunsState>()((set, get) => {
           exported.weights = { step: run.weights.step, manifest: await bundledManifest(run.meta), base64: base64FromBytes(run.weights.bytes) };
         }
         const stem = fileStem(run.meta.name);
+        if (what === 'csv') return { fileName: `${stem}.metrics.csv`, text: metricsCsv(run.reports) };
         return what === 'json'
           ? { fileName: `${stem}.json`, text: exportRunJson(exported) }
           : { fileName: `${stem}.jsonl`, text: rolloutsJsonl(exported) };
       }),
 
+    exportToEngine: async (id, engine) =>
+      guarded(`Exporting to ${engine === 'verl' ? 'verl' : 'TRL'}`, async () => {
+        const meta = await db().getRun(id);
+        if (!meta) throw new Error('it is no longer saved');
+        const exported = engineExport(engine, meta.config, meta.name);
+        const stem = fileStem(meta.name);
+        set({
+          notice:
+            exported.warnings.length === 0
+              ? `Exported "${meta.name}" to ${engine === 'verl' ? 'verl' : 'TRL'}: every setting carried over.`
+              : `Exported "${meta.name}" to ${engine === 'verl' ? 'verl' : 'TRL'}; not carried over as they are: ${exported.warnings.map((w) => w.slice(0, w.indexOf(' ('))).join(', ')} (why: in the script's header).`,
+        });
+        return { files: exported.files.map((file) => ({ fileName: `${stem}-${file.name}`, text: file.text })), warnings: exported.warnings };
+      }),
+
     importFiles: async (files) => {
       // Every file is checked before anything is saved: one bad file changes nothing.
       const runs: SavedRun[] = [];
-      for (const file of files) {
+      const dumpFiles: PickedFile[] = [];
+      const runFiles: PickedFile[] = [];
+      for (const file of files) (await isVerlDumpFile(file) ? dumpFiles : runFiles).push(file);
+      if (dumpFiles.length > 0) {
+        try {
+          const { run } = await importVerlDump(dumpFiles, (bytes, total) =>
+            set({ notice: `Reading the verl rollout dump: ${(bytes / 2 ** 20).toFixed(0)} of ${(total / 2 ** 20).toFixed(0)} MB…` }),
+          );
+          runs.push(savedFromImport(run));
+        } catch (error) {
+          set({ notice: `The verl rollout dump was not imported: ${(error as Error).message}` });
+          return;
+        }
+      }
+      for (const file of runFiles) {
         try {
           runs.push(savedFromImport(importRun(await file.text(), file.size, file.name)));
         } catch (error) {

@@ -132,7 +132,10 @@ export function TokenStyles(): ReactElement {
 export function tokenTitle(tokens: TrajectoryReport['tokens'], t: number): string {
   const text = tokens.text[t];
   const kind = tokens.kind[t];
-  if (kind === 'policy') return `${text} · entropy ${tokens.entropy[t].toFixed(2)} nats`;
+  if (kind === 'policy') {
+    // An imported rollout dump holds text, not tokens: its "tokens" are whole segments, without entropy.
+    return Number.isFinite(tokens.entropy[t]) ? `${text} · entropy ${tokens.entropy[t].toFixed(2)} nats` : `${text} · no entropy (a rollout dump stores text only)`;
+  }
   return kind === 'tool' ? `${text} · tool result, not sampled` : `${text} · prompt`;
 }
 

@@ -1,15 +1,24 @@
 // The runs saved in this browser: open one (it resumes from its saved weights), rename, delete
-// with undo, duplicate with changes, export (JSON with weights, or rollouts as the command line's
-// JSONL), import files, and tick two or more to compare their curves and settings.
+// with undo, duplicate with changes, export (JSON with weights, rollouts as the command line's
+// JSONL, metrics.csv, or the settings as files verl or TRL read), import run files or a verl
+// rollout dump, and tick two or more to compare their curves and settings.
 
 import { useState, type ReactElement } from 'react';
 import { useSavedRuns } from '../savedRuns';
 import { useWorkbench } from '../store';
+import type { Engine } from '../../export';
 import type { RunMeta } from '../runsDb';
 import { Compare } from './Compare';
 
+const MEDIA_TYPES: [RegExp, string][] = [
+  [/\.json$/, 'application/json'],
+  [/\.jsonl$/, 'application/x-ndjson'],
+  [/\.csv$/, 'text/csv'],
+];
+
 function download(fileName: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: fileName.endsWith('.json') ? 'application/json' : 'application/x-ndjson' }));
+  const type = MEDIA_TYPES.find(([ending]) => ending.test(fileName))?.[1] ?? 'text/plain';
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const link = document.createElement('a');
   link.href = url;
   link.download = fileName;
@@ -23,13 +32,17 @@ function when(iso: string): string {
 }
 
 function RunRow({ run, current }: { run: RunMeta; current: boolean }): ReactElement {
-  const { open, rename, remove, duplicate, exportRun, togglePick } = useSavedRuns.getState();
+  const { open, rename, remove, duplicate, exportRun, exportToEngine, togglePick } = useSavedRuns.getState();
   const picked = useSavedRuns((state) => state.picked.includes(run.id));
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(run.name);
-  const saveAs = async (what: 'json' | 'jsonl') => {
+  const saveAs = async (what: 'json' | 'jsonl' | 'csv') => {
     const file = await exportRun(run.id, what);
     if (file) download(file.fileName, file.text);
+  };
+  const exportTo = async (engine: Engine) => {
+    const exported = await exportToEngine(run.id, engine);
+    for (const file of exported?.files ?? []) download(file.fileName, file.text);
   };
   return (
     <li aria-label={`Run ${run.name}${current ? ' (shown)' : ''}`} aria-current={current ? 'true' : undefined} className="run-row">
@@ -69,6 +82,15 @@ function RunRow({ run, current }: { run: RunMeta; current: boolean }): ReactElem
         </button>
         <button type="button" onClick={() => void saveAs('jsonl')} aria-label={`Export the rollouts of ${run.name} as JSONL`}>
           JSONL
+        </button>
+        <button type="button" onClick={() => void saveAs('csv')} aria-label={`Export the metrics of ${run.name} as metrics.csv`}>
+          CSV
+        </button>
+        <button type="button" onClick={() => void exportTo('verl')} aria-label={`Export the settings of ${run.name} to verl`} title="overrides.txt and run_verl.sh for the TAO-RL recipe">
+          Export to verl
+        </button>
+        <button type="button" onClick={() => void exportTo('trl')} aria-label={`Export the settings of ${run.name} to TRL`} title="grpo_config.json and train_trl.py for TRL's GRPOTrainer">
+          Export to TRL
         </button>
         {!current && (
           <button type="button" onClick={() => void remove(run.id)} aria-label={`Delete ${run.name}`}>
@@ -123,6 +145,19 @@ export function Runs(): ReactElement {
             accept=".json,.jsonl,application/json"
             onChange={(event) => {
               const files = [...(event.target.files ?? [])];
+              event.target.value = '';
+              void importFiles(files);
+            }}
+          />
+        </label>{' '}
+        <label title="A verl trainer.rollout_data_dir folder: its {step}.jsonl files open as one run, view-only">
+          Import a verl rollout folder{' '}
+          <input
+            type="file"
+            multiple
+            {...{ webkitdirectory: '' }}
+            onChange={(event) => {
+              const files = [...(event.target.files ?? [])].filter((file) => file.name.endsWith('.jsonl'));
               event.target.value = '';
               void importFiles(files);
             }}
