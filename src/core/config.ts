@@ -6,6 +6,7 @@ import type { ModelScale } from './model/config';
 import { extensionDefaults, getAt, isPlainObject, mergeDeep, setAt, settingAt, settingProblem, settings } from './settings';
 import { DEFAULT_SHAPE_CONFIG } from './tao/shape';
 import type { ShapeConfig } from './tao/types';
+import { formatValue, ValidationError } from './validate';
 
 type Fields = Record<string, unknown>;
 
@@ -176,18 +177,13 @@ export function presetConfig(preset: PresetName): Config {
   return extensionDefaults().reduce((withExtension, [path, value]) => setAt(withExtension, path, value), config);
 }
 
-export class ConfigError extends Error {
+/** A config that cannot run: the message names the field, its value and what is allowed. */
+export class ConfigError extends ValidationError {
   override name = 'ConfigError';
 }
 
 function fail(field: string, value: unknown, problem: string): never {
-  throw new ConfigError(`${field}: ${formatValue(value)} ${problem}`);
-}
-
-function formatValue(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  if (value === undefined) return 'undefined';
-  return JSON.stringify(value);
+  throw new ConfigError(`${formatValue(value)} ${problem}`, field);
 }
 
 /** Overrides name only fields the preset's config has, and give objects where it has objects. */
