@@ -9,7 +9,7 @@ import { LinkNotice } from './panels/LinkNotice';
 import { useWorkbench } from './store';
 import { configFromSearch, configToSearch, hasConfigParams } from './urlConfig';
 import { connectWorker } from './workerClient';
-import { lastOpenRun, startPersistence } from './persistence';
+import { liveDifference, runToReopen, startPersistence, wasReloaded } from './persistence';
 import { RunsDb, type SavedRun } from './runsDb';
 import { useSavedRuns } from './savedRuns';
 
@@ -37,22 +37,25 @@ if (linked) {
   showSearch(withChartsParam(configToSearch(config, requestedBackend), linkedCharts.charts)); // the fields as used, defaults in place of refused values
 }
 
-// Runs are saved in the browser as they go (IndexedDB). The run open when the page went away is
-// reopened and resumes from its saved weights, unless the address asks for another setup (the
-// address follows the run, so a reload carries the run's own config); then training runs in a
-// worker, and the page only renders what the store holds.
+// Runs are saved in the browser as they go (IndexedDB). A reload reopens the run its tab showed;
+// a new tab reopens the run open last, unless its address asks for another setup (persistence.ts:
+// runToReopen). A reopened run resumes from its saved weights; then training runs in a worker, and
+// the page only renders what the store holds.
 async function connect(): Promise<void> {
   let db: RunsDb | null = null;
   let restore: SavedRun | undefined;
+  const reloaded = wasReloaded();
   try {
     db = await RunsDb.open();
     await db.purgeDeleted();
-    const last = await lastOpenRun(db);
-    if (last && (!linked || configToSearch(linked) === configToSearch(last.meta.config))) restore = last;
+    restore = await runToReopen(db, linked, reloaded);
   } catch (error) {
     useSavedRuns.getState().say(`Runs cannot be saved in this browser: ${(error as Error).message}`);
   }
   connectWorker(restore);
+  // A live change made just before the reload is in the address even where storage missed it.
+  const pending = restore && reloaded && linked ? liveDifference(restore.meta.config, linked) : null;
+  if (pending) useWorkbench.getState().editConfig(pending);
   // The reopened run brings its own charts; those the address names win.
   if (restore && linkedCharts.charts.length > 0) useWorkbench.setState({ charts: linkedCharts.charts });
   if (db) {

@@ -1,7 +1,9 @@
 // Runs saved in the browser (IndexedDB), so a reload, a crash or a closed tab loses at most the
 // step in flight. Per run: its description (name, config, last step), every step's metrics, full
 // rollouts of its most recent steps, held-out evaluations, live changes, and the weights of its
-// last step. When storage runs short, the oldest rollouts go first; metrics and configs never.
+// last step. When storage runs short, saved data gives way in `pruneOrder`'s order (old rollouts,
+// then other runs' weights), a little more each time until the write goes through; metrics and
+// settings never. Room is kept ahead of the writes where the browser's estimate allows.
 
 import type { Config } from '../core/config';
 import type { Evaluation } from '../core/evaluate';
@@ -55,8 +57,58 @@ type WeightsRow = { runId: string; step: number; bytes: Uint8Array };
 const STORES = ['runs', 'steps', 'rollouts', 'evaluations', 'changes', 'weights'] as const;
 type StoreName = (typeof STORES)[number];
 
-/** Storage ran short even after pruning every old rollout it could. */
+/** Storage ran short even after removing everything that may give way. */
 export class StorageFullError extends Error {}
+
+/** Saved data that may give way when storage runs short: a step's rollouts, or a run's weights. */
+export interface Prunable {
+  store: 'rollouts' | 'weights';
+  runId: string;
+  step: number;
+}
+
+/** What was removed to make room: steps' rollouts, and runs' weights. */
+export interface Pruned {
+  rollouts: number;
+  weights: number;
+}
+
+/** What a write may remove when storage runs short: rollouts only, or other runs' weights too. */
+type GiveWay = 'rollouts' | 'rollouts and weights';
+
+/** Entries removed in the first round of pruning; each further round removes twice as many. */
+const FIRST_PRUNE = 2;
+
+/**
+ * The order in which saved data gives way when storage runs short, first to last: rollouts, those
+ * of the run updated longest ago first (rollouts of no listed run before any), lowest steps
+ * first; then the weights of runs other than `keep`, updated longest ago first (such a run can
+ * still be viewed and compared, no longer resumed). Metrics, settings, evaluations, live changes
+ * and the weights of `keep` (the run being trained) never give way. With `giveWay` 'rollouts',
+ * only rollouts.
+ */
+export function pruneOrder(
+  runs: readonly Pick<RunMeta, 'id' | 'updated'>[],
+  rollouts: readonly (readonly [string, number])[],
+  weights: readonly { runId: string; step: number }[],
+  keep: string | null,
+  giveWay: GiveWay = 'rollouts and weights',
+): Prunable[] {
+  const age = new Map([...runs].sort((a, b) => a.updated.localeCompare(b.updated)).map((run, i) => [run.id, i]));
+  const rank = (runId: string) => age.get(runId) ?? -1;
+  const oldRollouts = [...rollouts]
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
+    .map(([runId, step]): Prunable => ({ store: 'rollouts', runId, step }));
+  if (giveWay === 'rollouts') return oldRollouts;
+  const otherWeights = weights
+    .filter((row) => row.runId !== keep)
+    .sort((a, b) => rank(a.runId) - rank(b.runId))
+    .map(({ runId, step }): Prunable => ({ store: 'weights', runId, step }));
+  return [...oldRollouts, ...otherWeights];
+}
+
+/** The part of `StorageManager` the runs use (absent where the browser has none, as in tests). */
+export type StorageEstimator = Pick<StorageManager, 'estimate'>;
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -83,9 +135,18 @@ function runRange(runId: string): IDBKeyRange {
 }
 
 export class RunsDb {
-  private constructor(private readonly db: IDBDatabase) {}
+  /**
+   * The usage at which the browser last refused a write, plus that write's size: a limit its
+   * estimate may not show (a quota set from outside, a nearly full disk). Null until a refusal.
+   */
+  private refusedAbove: number | null = null;
 
-  static async open(factory: IDBFactory = indexedDB): Promise<RunsDb> {
+  private constructor(
+    private readonly db: IDBDatabase,
+    private readonly storage: StorageEstimator | undefined,
+  ) {}
+
+  static async open(factory: IDBFactory = indexedDB, storage: StorageEstimator | undefined = globalThis.navigator?.storage): Promise<RunsDb> {
     const req = factory.open(DB_NAME, DB_VERSION);
     req.onupgradeneeded = () => {
       const db = req.result;
@@ -94,33 +155,101 @@ export class RunsDb {
       db.createObjectStore('changes', { keyPath: 'runId' });
       db.createObjectStore('weights', { keyPath: 'runId' });
     };
-    return new RunsDb(await request(req));
+    return new RunsDb(await request(req), storage);
   }
 
   close(): void {
     this.db.close();
   }
 
-  /** Runs a write; when storage is full, prunes the oldest rollouts and tries once more. */
-  private async write(stores: StoreName[], body: (tx: IDBTransaction) => void, onPrune?: (pruned: number) => void): Promise<void> {
+  /**
+   * Runs a write. When storage is full, removes what may give way (`pruneOrder`), a little more
+   * each round, until the write goes through; throws StorageFullError when nothing is left to
+   * remove. `bytes`: the write's rough size, for the limit learnt from a refusal.
+   */
+  private async write(
+    stores: StoreName[],
+    body: (tx: IDBTransaction) => void,
+    options: { keep?: string | null; giveWay?: GiveWay; bytes?: number; onPrune?: (pruned: Pruned) => void } = {},
+  ): Promise<void> {
     const attempt = () => {
       const tx = this.db.transaction(stores, 'readwrite');
-      body(tx);
+      try {
+        body(tx);
+      } catch (error) {
+        tx.abort();
+        throw error;
+      }
       return done(tx);
     };
-    try {
-      await attempt();
-    } catch (error) {
-      if (!isQuotaError(error)) throw error;
-      const pruned = await this.pruneOldestRollouts();
-      onPrune?.(pruned);
+    for (let round = 0; ; round++) {
       try {
         await attempt();
-      } catch (again) {
-        if (isQuotaError(again)) throw new StorageFullError('browser storage is full even after removing old rollouts');
-        throw again;
+        return;
+      } catch (error) {
+        if (!isQuotaError(error)) throw error;
+        await this.learnRefusal(options.bytes ?? 0);
+        const pruned = await this.prune(FIRST_PRUNE * 2 ** round, options.keep ?? null, options.giveWay ?? 'rollouts and weights');
+        if (pruned.rollouts + pruned.weights === 0) {
+          const what = options.giveWay === 'rollouts' ? 'every old rollout' : "every old rollout and other runs' weights";
+          throw new StorageFullError(`browser storage is full even after removing ${what}`);
+        }
+        options.onPrune?.(pruned);
       }
     }
+  }
+
+  /** Usage and quota as the browser estimates them; null where it gives no estimate. */
+  private async estimate(): Promise<{ usage: number; quota: number } | null> {
+    try {
+      const estimate = await this.storage?.estimate();
+      if (estimate?.usage === undefined || estimate.quota === undefined) return null;
+      return { usage: estimate.usage, quota: estimate.quota };
+    } catch {
+      return null;
+    }
+  }
+
+  private async learnRefusal(bytes: number): Promise<void> {
+    const estimate = await this.estimate();
+    if (estimate) this.refusedAbove = estimate.usage + bytes;
+  }
+
+  /**
+   * Bytes that can still be written before the browser refuses, as far as it can be told: the
+   * estimate's quota, or the limit learnt from a refusal when lower. Null without an estimate.
+   */
+  async room(): Promise<{ room: number; limit: number } | null> {
+    const estimate = await this.estimate();
+    if (!estimate) return null;
+    // Usage above the learnt limit: the browser gave more room since; forget it.
+    if (this.refusedAbove !== null && estimate.usage > this.refusedAbove) this.refusedAbove = null;
+    const limit = Math.min(estimate.quota, this.refusedAbove ?? Infinity);
+    return { room: limit - estimate.usage, limit };
+  }
+
+  /**
+   * Removes old rollouts, oldest first, until `bytes` more fit with a twentieth of the limit to
+   * spare: room kept before the writes, instead of found missing by a refused one. Does nothing
+   * where the browser gives no estimate.
+   */
+  async keepRoom(bytes: number, keep: string | null): Promise<Pruned> {
+    const total: Pruned = { rollouts: 0, weights: 0 };
+    let space = await this.room();
+    let count = FIRST_PRUNE;
+    while (space !== null && space.room < bytes + space.limit / 20) {
+      const pruned = await this.prune(count, keep, 'rollouts');
+      if (pruned.rollouts === 0) break;
+      total.rollouts += pruned.rollouts;
+      const before = space.room;
+      space = await this.room();
+      if (space === null) break;
+      // As many more as the space one rollout freed says are needed (twice as many if none showed).
+      const perRollout = (space.room - before) / pruned.rollouts;
+      const missing = bytes + space.limit / 20 - space.room;
+      count = perRollout > 0 ? Math.max(1, Math.ceil(missing / perRollout)) : 2 * count;
+    }
+    return total;
   }
 
   /** Runs not being deleted, most recently updated first. */
@@ -134,49 +263,87 @@ export class RunsDb {
     return (await request(this.db.transaction('runs').objectStore('runs').get(id))) as RunMeta | undefined;
   }
 
-  async putRun(meta: RunMeta): Promise<void> {
-    await this.write(['runs'], (tx) => tx.objectStore('runs').put(meta));
+  async putRun(meta: RunMeta, onPrune?: (pruned: Pruned) => void): Promise<void> {
+    await this.write(['runs'], (tx) => tx.objectStore('runs').put(meta), { keep: meta.id, onPrune });
   }
 
   /**
-   * Saves a completed step: its report without rollouts (kept for ever), its rollouts (kept for
-   * the last SAVED_ROLLOUT_STEPS steps) and the run's last step, in one transaction.
+   * Saves steps' metrics (their reports without rollouts, kept for ever) and the run's last step,
+   * in one transaction: what is saved before anything else. Several steps at once when earlier
+   * ones could not be saved.
    */
-  async saveStep(meta: RunMeta, report: StepReport, onPrune?: (pruned: number) => void): Promise<void> {
-    const updated: RunMeta = { ...meta, lastStep: report.step, updated: new Date().toISOString() };
+  async saveMetrics(meta: RunMeta, reports: readonly StepReport[], onPrune?: (pruned: Pruned) => void): Promise<RunMeta> {
+    const last = reports.at(-1);
+    if (!last) return meta;
+    const updated: RunMeta = { ...meta, lastStep: last.step, updated: new Date().toISOString() };
     await this.write(
-      ['runs', 'steps', 'rollouts'],
+      ['runs', 'steps'],
       (tx) => {
         tx.objectStore('runs').put(updated);
-        tx.objectStore('steps').put({ runId: meta.id, step: report.step, report: { ...report, trajectories: [] } } satisfies StepRow);
-        if (report.trajectories.length > 0) {
-          tx.objectStore('rollouts').put({ runId: meta.id, step: report.step, trajectories: report.trajectories } satisfies RolloutRow);
+        for (const report of reports) {
+          tx.objectStore('steps').put({ runId: meta.id, step: report.step, report: { ...report, trajectories: [] } } satisfies StepRow);
         }
-        const stale = report.step - SAVED_ROLLOUT_STEPS;
-        if (stale >= 1) tx.objectStore('rollouts').delete(IDBKeyRange.bound([meta.id, -Infinity], [meta.id, stale]));
       },
-      onPrune,
+      { keep: meta.id, onPrune },
     );
+    return updated;
   }
 
-  async saveEvaluation(runId: string, step: number, evaluation: Evaluation): Promise<void> {
-    await this.write(['evaluations'], (tx) => tx.objectStore('evaluations').put({ runId, step, evaluation } satisfies EvaluationRow));
+  /**
+   * Saves a step's rollouts and forgets those older than SAVED_ROLLOUT_STEPS. Rollouts give way:
+   * when storage is short they may replace older rollouts only, and when even that is not enough
+   * they are not saved (returns false).
+   */
+  async saveRollouts(runId: string, report: StepReport, onPrune?: (pruned: Pruned) => void): Promise<boolean> {
+    try {
+      await this.write(
+        ['rollouts'],
+        (tx) => {
+          if (report.trajectories.length > 0) {
+            tx.objectStore('rollouts').put({ runId, step: report.step, trajectories: report.trajectories } satisfies RolloutRow);
+          }
+          const stale = report.step - SAVED_ROLLOUT_STEPS;
+          if (stale >= 1) tx.objectStore('rollouts').delete(IDBKeyRange.bound([runId, -Infinity], [runId, stale]));
+        },
+        { keep: runId, giveWay: 'rollouts', onPrune },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof StorageFullError) return false;
+      throw error;
+    }
   }
 
-  async saveChanges(runId: string, changes: SettingChange[]): Promise<void> {
-    await this.write(['changes'], (tx) => tx.objectStore('changes').put({ runId, changes } satisfies ChangesRow));
+  /** A completed step: its metrics, then its rollouts (see saveMetrics and saveRollouts). */
+  async saveStep(meta: RunMeta, report: StepReport, onPrune?: (pruned: Pruned) => void): Promise<RunMeta> {
+    const updated = await this.saveMetrics(meta, [report], onPrune);
+    await this.saveRollouts(meta.id, report, onPrune);
+    return updated;
+  }
+
+  async saveEvaluation(runId: string, step: number, evaluation: Evaluation, onPrune?: (pruned: Pruned) => void): Promise<void> {
+    await this.write(['evaluations'], (tx) => tx.objectStore('evaluations').put({ runId, step, evaluation } satisfies EvaluationRow), {
+      keep: runId,
+      onPrune,
+    });
+  }
+
+  async saveChanges(runId: string, changes: SettingChange[], onPrune?: (pruned: Pruned) => void): Promise<void> {
+    await this.write(['changes'], (tx) => tx.objectStore('changes').put({ runId, changes } satisfies ChangesRow), { keep: runId, onPrune });
   }
 
   /** The weights of the run's latest step (earlier ones are overwritten). */
-  async saveWeights(meta: RunMeta, weights: WeightSnapshot, onPrune?: (pruned: number) => void): Promise<void> {
+  async saveWeights(meta: RunMeta, weights: WeightSnapshot, onPrune?: (pruned: Pruned) => void): Promise<RunMeta> {
+    const updated: RunMeta = { ...meta, weightsStep: weights.step };
     await this.write(
       ['runs', 'weights'],
       (tx) => {
         tx.objectStore('weights').put({ runId: meta.id, step: weights.step, bytes: weights.bytes } satisfies WeightsRow);
-        tx.objectStore('runs').put({ ...meta, weightsStep: weights.step });
+        tx.objectStore('runs').put(updated);
       },
-      onPrune,
+      { keep: meta.id, bytes: weights.bytes.byteLength, onPrune },
     );
+    return updated;
   }
 
   /** Everything saved of a run; steps after its saved weights are dropped (they are re-run). */
@@ -252,21 +419,39 @@ export class RunsDb {
   }
 
   /**
-   * Deletes the oldest saved rollouts (of any run, oldest update first, lowest steps first):
-   * a quarter of them, at least one. Returns how many steps' rollouts went.
+   * Removes up to `count` entries in `pruneOrder`'s order, then waits (briefly) for the browser to
+   * count the space as free: deleted records may take a moment to leave its usage.
    */
-  async pruneOldestRollouts(): Promise<number> {
-    const runs = ((await request(this.db.transaction('runs').objectStore('runs').getAll())) as RunMeta[]).sort((a, b) =>
-      a.updated.localeCompare(b.updated),
-    );
-    const keys = (await request(this.db.transaction('rollouts').objectStore('rollouts').getAllKeys())) as [string, number][];
-    const order = new Map(runs.map((run, i) => [run.id, i]));
-    keys.sort((a, b) => (order.get(a[0]) ?? -1) - (order.get(b[0]) ?? -1) || a[1] - b[1]);
-    const victims = keys.slice(0, Math.max(1, Math.ceil(keys.length / 4)));
-    if (victims.length === 0 || keys.length === 0) return 0;
-    const tx = this.db.transaction('rollouts', 'readwrite');
-    for (const key of victims) tx.objectStore('rollouts').delete(key);
+  async prune(count: number, keep: string | null, giveWay: GiveWay = 'rollouts and weights'): Promise<Pruned> {
+    const read = this.db.transaction(['runs', 'rollouts', 'weights']);
+    const [runs, rolloutKeys, weightRows] = await Promise.all([
+      request(read.objectStore('runs').getAll()) as Promise<RunMeta[]>,
+      request(read.objectStore('rollouts').getAllKeys()) as Promise<[string, number][]>,
+      giveWay === 'rollouts' ? Promise.resolve([]) : (request(read.objectStore('weights').getAll()) as Promise<WeightsRow[]>),
+    ]);
+    const victims = pruneOrder(runs, rolloutKeys, weightRows, keep, giveWay).slice(0, count);
+    const pruned: Pruned = { rollouts: 0, weights: 0 };
+    if (victims.length === 0) return pruned;
+    const before = await this.estimate();
+    const tx = this.db.transaction(['rollouts', 'weights'], 'readwrite');
+    for (const victim of victims) {
+      if (victim.store === 'rollouts') tx.objectStore('rollouts').delete([victim.runId, victim.step]);
+      else tx.objectStore('weights').delete(victim.runId);
+      pruned[victim.store] += 1;
+    }
     await done(tx);
-    return victims.length;
+    // The runs list says which runs can be resumed; a separate write, as deletions alone always fit.
+    const lostWeights = runs.filter((run) => victims.some((v) => v.store === 'weights' && v.runId === run.id));
+    if (lostWeights.length > 0) {
+      const update = this.db.transaction('runs', 'readwrite');
+      for (const run of lostWeights) update.objectStore('runs').put({ ...run, weightsStep: 0 });
+      await done(update).catch(() => {});
+    }
+    for (let poll = 0; before && poll < 5; poll++) {
+      const after = await this.estimate();
+      if (!after || after.usage < before.usage) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return pruned;
   }
 }
