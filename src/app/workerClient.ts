@@ -4,51 +4,79 @@
 import type { FromWorker, ToWorker } from '../worker/protocol';
 import type { SavedRun } from './runsDb';
 import { useWorkbench } from './store';
+import { Watchdog, type Silence } from './watchdog';
+
+/** What the watchdog found, as the failure's detail (the header words the rest). */
+function silenceDetail(silence: Silence): string {
+  const steps = silence.slowestStep === null ? '' : ` (its steps took at most ${silence.slowestStep.toFixed(1)} s)`;
+  return `no word from it for ${Math.round(silence.seconds)} s while ${silence.during}${steps}, so it was stopped`;
+}
 
 /**
  * Starts the training worker and wires it to the store; then opens `restore` (a run saved in the
- * browser) or starts a new run on the draft config. Returns a disconnect.
+ * browser) or starts a new run on the draft config. A watchdog stops a worker that goes quiet
+ * (watchdog.ts); Resume then continues in a new worker from the page's copy of the last weights.
+ * Returns a disconnect.
  */
 export function connectWorker(restore?: SavedRun): () => void {
   const receive = (message: FromWorker) => useWorkbench.getState().receive(message);
-  const crash = (detail: string) => {
-    const { lastWeights } = useWorkbench.getState();
-    const lastGoodStep = lastWeights?.step ?? 0;
-    const kept = lastWeights ? ` The page kept the weights of step ${lastGoodStep}: Resume continues from there in a new worker.` : '';
-    receive({ type: 'failure', kind: 'crash', message: `The training worker crashed: ${detail}.${kept}`, lastGoodStep });
+  /** The worker is gone: one failure, with the last step whose weights the page holds. */
+  const gone = (kind: 'crash' | 'unresponsive', detail: string) => {
+    const lastGoodStep = useWorkbench.getState().lastWeights?.step ?? 0;
+    receive({ type: 'failure', kind, message: detail, lastGoodStep });
   };
 
   let worker: Worker | null = null;
+  const stop = () => {
+    worker?.terminate();
+    worker = null;
+    watchdog.stop();
+  };
+  const watchdog = new Watchdog((silence) => {
+    stop();
+    gone('unresponsive', silenceDetail(silence));
+  });
+
   const spawn = (): Worker => {
     const spawned = new Worker(new URL('../worker/trainingWorker.ts', import.meta.url), { type: 'module' });
-    spawned.onmessage = (event: MessageEvent<FromWorker>) => receive(event.data);
+    watchdog.restart();
+    spawned.onmessage = (event: MessageEvent<FromWorker>) => {
+      if (worker !== spawned) return; // a stopped worker's last words
+      watchdog.heard(event.data);
+      if (event.data.type !== 'heartbeat') receive(event.data);
+    };
     // The worker reports its own errors as 'failure' messages; what reaches here it could not
     // report (its script failed to load or start), so it is treated as gone.
     spawned.onerror = (event: ErrorEvent) => {
       event.preventDefault();
       if (worker !== spawned) return;
-      spawned.terminate();
-      worker = null;
-      crash(event.message || 'its script failed to load or start');
+      stop();
+      gone('crash', event.message || "the training worker's script failed to load or start");
     };
-    spawned.onmessageerror = () => crash('a message from the worker could not be read');
+    spawned.onmessageerror = () => {
+      if (worker !== spawned) return;
+      stop();
+      gone('crash', 'a message from the training worker could not be read');
+    };
     return spawned;
   };
 
   const send = (command: ToWorker) => {
     if (worker === null) {
       // The old worker's weights went with it; the page keeps those of the last step, so a new
-      // worker can resume from them. Without them only a fresh run ('init') can continue.
+      // worker resumes from them (from the start when no step finished).
       const { config, backendChoice, lastWeights } = useWorkbench.getState();
-      if (command.type === 'resume' && lastWeights) {
+      if (command.type === 'resume') {
         worker = spawn();
-        worker.postMessage({ type: 'init', config, backend: backendChoice, resume: lastWeights } satisfies ToWorker);
+        worker.postMessage({ type: 'init', config, backend: backendChoice, ...(lastWeights ? { resume: lastWeights } : {}) } satisfies ToWorker);
         return;
       }
-      if (command.type !== 'init') {
-        crash('it is no longer running; reset to start a new run');
+      if (command.type === 'fork') {
+        receive({ type: 'fork', reply: { id: command.request.id, kind: 'failed', message: 'the training worker is not running: resume first' } });
         return;
       }
+      // The failure shown already says what to do (Resume or Reset).
+      if (command.type !== 'init') return;
       worker = spawn();
     }
     worker.postMessage(command);
@@ -60,8 +88,7 @@ export function connectWorker(restore?: SavedRun): () => void {
   else useWorkbench.getState().reset(); // 'init' with the draft config and backend choice
 
   return () => {
-    worker?.terminate();
-    worker = null;
+    stop();
     useWorkbench.setState({
       send: () => {
         throw new Error('no training worker is connected');

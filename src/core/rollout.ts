@@ -62,6 +62,8 @@ export interface RolloutOptions {
    * else tfjs's own ops; 'stock': always tfjs's own ops. See model/fusedDecoder.ts.
    */
   kernels?: 'auto' | 'stock';
+  /** Called after each decoding position: a caller that must show it is alive hooks in here. */
+  onProgress?: () => void;
 }
 
 /** The forced tokens a prompt starts with: BOS, the problem, "=". */
@@ -169,6 +171,7 @@ async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions
     for (let position = 0; rows.some((row) => row.finishReason === null); position++) {
       const logits = await nextLogits(policy, rows, position, cache, useCache); // [B * V]
       rows.forEach((row, r) => advanceRow(row, () => sampleToken(logits, r, options), options, maxLength));
+      options.onProgress?.();
     }
   } finally {
     disposeCache(cache);
@@ -197,6 +200,7 @@ async function sampleRowsFused(policy: Policy, rows: RowState[], options: Rollou
       rows.forEach((row, r) =>
         advanceRow(row, () => ({ id: sampled[r * 3], kind: 'policy', logprob: sampled[r * 3 + 1], entropy: sampled[r * 3 + 2] }), options, maxLength),
       );
+      options.onProgress?.();
     }
   } finally {
     decoder.dispose();

@@ -74,6 +74,8 @@ export class Trainer {
   private readonly environment: ToolEnvironment;
   /** Steps completed. */
   step = 0;
+  /** Called as a step makes progress (each decoding position, each PPO epoch): the page's worker says it is alive. */
+  onProgress: (() => void) | null = null;
 
   constructor(
     public config: Config,
@@ -120,6 +122,7 @@ export class Trainer {
           maxToolCalls: config.maxToolCalls,
           environment: this.environment,
           rng: new Rng(config.seed).fork(`sampling:${stepIndex}:${genBatches}`),
+          onProgress: this.onProgress ?? undefined,
         });
         rolloutMs += performance.now() - t0;
         const groupOffset = genBatches * promptsPerBatch;
@@ -247,6 +250,7 @@ export class Trainer {
       const gradNorm = await this.optimizer.apply(variables, byName);
       tf.dispose(grads);
       lastEpoch = { ...parts, grad_norm: gradNorm };
+      this.onProgress?.();
     }
     return { ...lastEpoch!, 'batch/tokens': lossBatch.lossWeight.reduce((n, w) => n + (w > 0 ? 1 : 0), 0) };
   }

@@ -88,8 +88,14 @@ export interface BackendReport {
 
 export type WorkerStatus = 'loading' | 'ready' | 'running' | 'paused' | 'error';
 
-/** Why training stopped on its own. */
-export type FailureKind = 'crash' | 'device_lost' | 'nan' | 'load';
+/**
+ * Why training stopped on its own. 'unresponsive' is the page's own finding: the worker went
+ * quiet while it should have been heard from (src/app/watchdog.ts).
+ */
+export type FailureKind = 'crash' | 'device_lost' | 'nan' | 'load' | 'unresponsive';
+
+/** While loading or training, the worker says it is alive at least this often (ms). */
+export const HEARTBEAT_MS = 1000;
 
 export type FromWorker =
   | { type: 'backend'; backend: BackendReport }
@@ -103,6 +109,11 @@ export type FromWorker =
   | { type: 'evaluation'; step: number; evaluation: Evaluation }
   /** Live settings accepted: which fields changed, from what to what, from which step. */
   | { type: 'settingsApplied'; changes: SettingChange[] }
-  /** Training stopped: what happened, and the last step whose weights are kept. */
+  /**
+   * Training stopped: what happened (a clause the page words around: what stopped, then what
+   * Resume does), and the last step whose weights are kept.
+   */
   | { type: 'failure'; kind: FailureKind; message: string; lastGoodStep: number }
+  /** Still loading or training: sent when nothing else was sent for HEARTBEAT_MS, also during a long step. */
+  | { type: 'heartbeat' }
   | { type: 'fork'; reply: ForkReply };

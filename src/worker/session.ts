@@ -26,6 +26,7 @@ import type {
   WeightSnapshot,
   WorkerStatus,
 } from './protocol';
+import { HEARTBEAT_MS } from './protocol';
 
 /**
  * Held-out evaluation in the browser is capped to 64 prompts x 2 samples (plus one greedy
@@ -82,6 +83,8 @@ export class TrainingSession {
   private stepInFlight = false;
   /** Commands that arrived while loading; handled once the run is ready. */
   private queued: ToWorker[] = [];
+  /** When the last message went out (performance.now()): the heartbeat fills silences. */
+  private lastPostAt = 0;
   /** Forks of shown trajectories, each on a policy of its own (fork.ts). */
   private readonly forks: ForkRunner;
 
@@ -254,6 +257,7 @@ export class TrainingSession {
     }
     if (weights.bytes !== start.bytes) loadWeights(trainer.policy, weights.bytes);
     trainer.step = weights.step;
+    trainer.onProgress = () => this.heartbeat();
     return trainer;
   }
 
@@ -450,23 +454,14 @@ export class TrainingSession {
     return 'crash';
   }
 
+  /** Stops the run. The message is the detail alone: the page words what stopped and what Resume does. */
   private fail(kind: FailureKind, detail: string): void {
     this.run += 1;
     this.resetWork();
     this.queued = [];
     this.phase = 'failed';
-    const step = this.lastGoodStep;
-    const restart = kind === 'device_lost' ? ' on a restarted backend' : '';
-    const kept = this.lastGood ? ` The weights of step ${step} are kept: resume continues from there${restart}.` : '';
-    const what = {
-      nan: 'Training stopped',
-      crash: 'Training crashed',
-      device_lost: 'The GPU device was lost',
-      load: 'Could not load the run',
-    }[kind];
-    const message = `${what}: ${detail}.${kept}`;
-    this.post({ type: 'failure', kind, message, lastGoodStep: step });
-    this.post({ type: 'status', status: 'error', message });
+    this.post({ type: 'failure', kind, message: detail, lastGoodStep: this.lastGoodStep });
+    this.post({ type: 'status', status: 'error', message: detail });
   }
 
   private refuseAfterFailure(command: string): Promise<void> {
@@ -580,7 +575,19 @@ export class TrainingSession {
     }
   }
 
+  /**
+   * Says the worker is alive while it loads or trains, when it said nothing else for
+   * HEARTBEAT_MS: called by a timer (trainingWorker.ts) and as a step makes progress, since on
+   * some backends (wasm, cpu) a whole step runs without yielding to timers.
+   */
+  heartbeat(): void {
+    if (this.phase !== 'loading' && this.phase !== 'busy') return;
+    if (performance.now() - this.lastPostAt < HEARTBEAT_MS) return;
+    this.post({ type: 'heartbeat' });
+  }
+
   private post(message: FromWorker): void {
+    this.lastPostAt = performance.now();
     try {
       this.environment.post(message);
     } catch (error) {

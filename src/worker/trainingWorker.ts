@@ -6,7 +6,7 @@ import { useBackend } from '../core/backend';
 import type { CheckpointManifest } from '../core/checkpoint';
 import { bundledCheckpointStem, checkpointFiles } from '../core/checkpointFiles';
 import type { ModelScale } from '../core/model/config';
-import type { FromWorker, ToWorker } from './protocol';
+import { HEARTBEAT_MS, type FromWorker, type ToWorker } from './protocol';
 import { startPreferredBackend, TrainingSession, type Checkpoint } from './session';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -58,6 +58,9 @@ const session = new TrainingSession({
 scope.addEventListener('message', (event: MessageEvent<ToWorker>) => {
   void session.handle(event.data);
 });
+
+// The page's watchdog expects word while the worker loads or trains (src/app/watchdog.ts).
+setInterval(() => session.heartbeat(), HEARTBEAT_MS / 2);
 
 // Handled here (preventDefault), so the page's worker.onerror sees only errors the worker could
 // not report itself, such as the script failing to load.

@@ -4,7 +4,7 @@
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { StepReport } from '../../src/core/trainer';
-import { formatRate, formatSeconds, Header } from '../../src/app/panels/Header';
+import { failureSentence, formatRate, formatSeconds, Header } from '../../src/app/panels/Header';
 import { useWorkbench } from '../../src/app/store';
 import type { FromWorker, ToWorker } from '../../src/worker/protocol';
 
@@ -74,16 +74,33 @@ describe('Header', () => {
     expect(screen.queryByRole('button', { name: 'Step' })).toBeNull();
   });
 
-  it('announces a failure with the kept step and resumes', () => {
+  it('announces a failure once, with what Resume does, and resumes', () => {
     render(<Header />);
-    receive({ type: 'failure', kind: 'nan', message: 'loss is NaN at step 13', lastGoodStep: 12 });
+    receive({ type: 'failure', kind: 'nan', message: 'the loss became NaN at step 13; weights were not updated', lastGoodStep: 12 });
     expect(screen.getByRole('status').textContent).toBe('error');
     const alert = screen.getByRole('alert');
-    expect(alert.textContent).toContain('The loss became NaN: loss is NaN at step 13. The weights of step 12 are kept.');
+    expect(alert.textContent).toBe(
+      'Training stopped: the loss became NaN at step 13; weights were not updated. Resume continues from the weights of step 12.Resume',
+    );
     fireEvent.click(screen.getByRole('button', { name: 'Resume' }));
     expect(send).toHaveBeenCalledWith({ type: 'resume' });
     receive({ type: 'status', status: 'paused' });
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('words each kind of failure with each fact once', () => {
+    expect(failureSentence({ kind: 'crash', message: 'an uncaught error in the training worker: boom', lastGoodStep: 7 })).toBe(
+      'Training crashed: an uncaught error in the training worker: boom. Resume continues from the weights of step 7.',
+    );
+    expect(failureSentence({ kind: 'device_lost', message: 'the GPU process restarted (reason: unknown)', lastGoodStep: 1 })).toBe(
+      'The GPU device was lost: the GPU process restarted (reason: unknown). Resume continues from the weights of step 1 on a restarted backend.',
+    );
+    expect(failureSentence({ kind: 'unresponsive', message: 'no word from it for 16 s while training, so it was stopped', lastGoodStep: 0 })).toBe(
+      'The training worker stopped responding: no word from it for 16 s while training, so it was stopped. Resume starts again from the starting weights in a new worker.',
+    );
+    expect(failureSentence({ kind: 'load', message: 'no bundled checkpoint for the base scale.', lastGoodStep: 0 })).toBe(
+      'Could not load the run: no bundled checkpoint for the base scale. Reset starts a new run with the settings in the controls.',
+    );
   });
 
   it('switches backend by restarting the run on it', () => {

@@ -29,9 +29,31 @@ const STATUS_WORDS: Record<WorkerStatus, string> = {
 const FAILURE_WORDS: Record<FailureKind, string> = {
   crash: 'Training crashed',
   device_lost: 'The GPU device was lost',
-  nan: 'The loss became NaN',
-  load: 'Loading failed',
+  nan: 'Training stopped',
+  load: 'Could not load the run',
+  unresponsive: 'The training worker stopped responding',
 };
+
+/** Where Resume continues, where it is not the same worker on the same backend. */
+const RESUME_WHERE: Partial<Record<FailureKind, string>> = {
+  device_lost: ' on a restarted backend',
+  unresponsive: ' in a new worker',
+};
+
+/**
+ * A failure said once: what stopped (the kind), why (the worker's or the watchdog's detail), and
+ * what the button does. The detail carries neither of the other two.
+ */
+export function failureSentence(failure: { kind: FailureKind; message: string; lastGoodStep: number }): string {
+  const detail = failure.message.replace(/[.\s]+$/, '');
+  if (failure.kind === 'load') return `${FAILURE_WORDS.load}: ${detail}. Reset starts a new run with the settings in the controls.`;
+  const where = RESUME_WHERE[failure.kind] ?? '';
+  const next =
+    failure.lastGoodStep > 0
+      ? `Resume continues from the weights of step ${failure.lastGoodStep}${where}.`
+      : `Resume starts again from the starting weights${where}.`;
+  return `${FAILURE_WORDS[failure.kind]}: ${detail}. ${next}`;
+}
 
 /** Seconds with precision that matches their noise: 0.42 s, 1.8 s, 12 s. */
 export function formatSeconds(seconds: number): string {
@@ -135,18 +157,16 @@ export function Header() {
 
       {status === 'error' && (
         <div className="wb-failure" role="alert">
-          <span>
-            <strong>{failure ? FAILURE_WORDS[failure.kind] : 'Training stopped'}</strong>
-            {': '}
-            {(failure?.message ?? statusMessage ?? 'no message from the worker').replace(/\.$/, '')}
-            {failure &&
-              (failure.lastGoodStep > 0
-                ? `. The weights of step ${failure.lastGoodStep} are kept.`
-                : '. The starting weights are kept.')}
-          </span>
-          <button type="button" onClick={resume}>
-            Resume
-          </button>
+          <span>{failure ? failureSentence(failure) : `Training stopped: ${statusMessage ?? 'no message from the worker'}`}</span>
+          {failure?.kind === 'load' ? (
+            <button type="button" onClick={reset}>
+              Reset
+            </button>
+          ) : (
+            <button type="button" onClick={resume}>
+              Resume
+            </button>
+          )}
         </div>
       )}
     </header>
