@@ -79,7 +79,8 @@ const roundFloat = (v: number) => Number(v.toPrecision(12));
 
 /** [min, max] widened outward to multiples of the nice step, with its ticks; a zero span gets +-1. */
 export function niceDomain(min: number, max: number, count = 5): { domain: [number, number]; ticks: number[] } {
-  if (min === max) [min, max] = [min - 1, max + 1];
+  // Equal values, or values a rounding error apart (a smoothed copy of a constant series), span nothing to divide.
+  if (!(max - min > 1e-9 * Math.max(Math.abs(min), Math.abs(max)))) [min, max] = [min - 1, max + 1];
   const step = niceStep(max - min, count);
   const domain: [number, number] = [
     roundFloat(Math.floor(min / step + 1e-9) * step),

@@ -6,7 +6,7 @@
 
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { forkUnavailable, formatProbability, NextTokenList, passRateWords, topTokens, weightsWords } from '../../src/app/panels/Fork';
+import { forkUnavailable, formatProbability, labelledPoints, NextTokenList, passRateWords, topTokens, weightsWords } from '../../src/app/panels/Fork';
 import { TokenView } from '../../src/app/panels/TokenView';
 import { DEFAULT_SAMPLES, useFork } from '../../src/app/forkState';
 import { initialConfig, useWorkbench } from '../../src/app/store';
@@ -115,6 +115,16 @@ describe('words', () => {
   it('pass rate: 7 of 16 is 44%', () => {
     const continuations = [...Array(7).fill(continuation(1, ['5'])), ...Array(9).fill(continuation(0, ['6']))];
     expect(passRateWords(continuations)).toBe('pass rate from here: 44% (7 of 16)');
+  });
+
+  it('labels scanned points from the most uncertain, leaving out a label that would print over another', () => {
+    const points = [
+      { position: 13, entropy: 0.01, passed: 8, total: 8 },
+      { position: 14, entropy: 0.02, passed: 8, total: 8 }, // 1 px from 13: unlabelled
+      { position: 5, entropy: 0.6, passed: 4, total: 8 },
+    ];
+    const at = (point: { entropy: number; passed: number; total: number }): [number, number] => [100 * point.entropy, 100 * (1 - point.passed / point.total)];
+    expect([...labelledPoints(points, at)].sort()).toEqual([14, 5].sort());
   });
 
   it('says which weights were used, and why the buttons are off', () => {

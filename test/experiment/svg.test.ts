@@ -5,6 +5,7 @@ import {
   barChartWithIntervals,
   escapeXml,
   lineChartWithBands,
+  niceDomain,
   niceTicks,
   sweepChart,
 } from '../../src/experiment/svg';
@@ -23,6 +24,16 @@ function parse(svg: string): Document {
 const numbers = (points: string) => points.trim().split(/[\s,]+/).map(Number);
 
 const flat = (mean: number, xs = [0, 10]) => xs.map((x) => ({ x, mean, low: mean - 0.1, high: mean + 0.1 }));
+
+describe('niceDomain', () => {
+  it('spans values a rounding error apart as if they were equal (a smoothed copy of a constant series)', () => {
+    const value = 1.8449229002;
+    const next = value + 2 * Number.EPSILON * value; // the next float or two up
+    expect(niceDomain(value, next, 4)).toEqual(niceDomain(value, value, 4));
+    const { domain } = niceDomain(value, next, 4);
+    expect(domain[0]).toBeLessThan(domain[1]);
+  });
+});
 
 describe('niceTicks', () => {
   it('steps by 1, 2 or 5 x 10^k without float noise', () => {

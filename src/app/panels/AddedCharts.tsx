@@ -113,7 +113,7 @@ const AddedChartView = memo(function AddedChartView({ chart, color, reports, eva
             value={chart.smoothing}
             onChange={(event) => onChange({ ...chart, smoothing: Number(event.target.value) })}
           />{' '}
-          <output>{chart.smoothing.toFixed(2)}</output>
+          <span className="added-chart-smoothing">{chart.smoothing.toFixed(2)}</span>
         </label>
         <label title={logFits ? 'Log scale (base 10)' : 'A log scale needs every value above 0'}>
           <input type="checkbox" aria-label={`Log scale for ${spec.label}`} checked={log} disabled={!logFits} onChange={(event) => onChange({ ...chart, log: event.target.checked })} /> log

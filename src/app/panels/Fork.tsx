@@ -140,10 +140,27 @@ const SCAN_PLOT: PlotArea = { left: 44, right: SCAN_WIDTH - 12, top: 10, bottom:
 /** Pass rate of a scanned point, in [0, 1]. */
 const rateOf = (point: ScanPoint) => (point.total > 0 ? point.passed / point.total : 0);
 
+/**
+ * Which points get a text label: the most uncertain first (highest entropy), each unless it would
+ * print over one already labelled (within `gap` px); the others are named by their hover title.
+ */
+export function labelledPoints(points: ScanPoint[], at: (point: ScanPoint) => [number, number], gap = 12): Set<number> {
+  const placed: [number, number][] = [];
+  const labelled = new Set<number>();
+  for (const point of [...points].sort((a, b) => b.entropy - a.entropy)) {
+    const [px, py] = at(point);
+    if (placed.some(([x, y]) => Math.abs(x - px) < 4 * gap && Math.abs(y - py) < gap)) continue;
+    placed.push([px, py]);
+    labelled.add(point.position);
+  }
+  return labelled;
+}
+
 export function ScanChart({ points, texts, postTool }: { points: ScanPoint[]; texts: readonly string[]; postTool: readonly (0 | 1)[] }): ReactElement {
   const x = linearScale([0, ENTROPY_MAX], [SCAN_PLOT.left, SCAN_PLOT.right]);
   const y = linearScale([0, 1], [SCAN_PLOT.bottom, SCAN_PLOT.top]);
   const rateTicks = [0, 0.25, 0.5, 0.75, 1];
+  const labelled = labelledPoints(points, (point) => [x(point.entropy), y(rateOf(point))]);
   return (
     <figure className="fork-scan" aria-labelledby="fork-scan-title">
       <figcaption id="fork-scan-title">Pass rate from here against entropy</figcaption>
@@ -163,9 +180,11 @@ export function ScanChart({ points, texts, postTool }: { points: ScanPoint[]; te
             <g key={point.position} className={post ? 'fork-point fork-point-post' : 'fork-point'}>
               <title>{`token ${point.position} ${texts[point.position]}${post ? ' (post-tool)' : ''}: entropy ${point.entropy.toFixed(2)} nats, pass rate ${Math.round(100 * rateOf(point))}% (${point.passed} of ${point.total})`}</title>
               <circle cx={x(point.entropy)} cy={y(rateOf(point))} r={post ? 5 : 4} />
-              <text x={x(point.entropy) + 7} y={y(rateOf(point)) + 3}>
-                {texts[point.position]}
-              </text>
+              {labelled.has(point.position) && (
+                <text x={x(point.entropy) + 7} y={y(rateOf(point)) + 3}>
+                  {texts[point.position]}
+                </text>
+              )}
             </g>
           );
         })}
@@ -338,10 +357,10 @@ export function ForkPanel({ report, index }: { report: StepReport; index: number
           )}
         </div>
       </div>
+      {scan && scan.points.length > 0 && <ScanChart points={scan.points} texts={text} postTool={postTool} />}
       {continuations && (
         <ContinuationsList continuations={continuations.continuations} reward={trajectory.reward} seconds={continuations.seconds} original={text[position]} />
       )}
-      {scan && scan.points.length > 0 && <ScanChart points={scan.points} texts={text} postTool={postTool} />}
     </section>
   );
 }

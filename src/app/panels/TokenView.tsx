@@ -463,7 +463,8 @@ export function TokenView(): ReactElement | null {
       <div style={{ marginTop: 4 }}>
         <TokenText tokens={trajectory.tokens} />
       </div>
-      <ForkPanel report={report} index={index} />
+      {/* A text-only trajectory has no tokens to fork at (and its run no weights). */}
+      {!textOnly && <ForkPanel report={report} index={index} />}
     </section>
   );
 }
