@@ -1,10 +1,11 @@
-// npm run bench:page -- [--backend wasm|webgpu|webgl|cpu] [--steps N] [--token-view] [--profile | --trace]
+// npm run bench:page -- [--backend wasm|webgpu|webgl|cpu] [--steps N] [--token-view] [--profile | --trace] [--soak N]
 // The page's responsiveness while it trains: builds the app, opens it in headless Chromium,
 // presses Start with the default batch, and records every main-thread task over 50 ms (the Long
 // Tasks API) until N steps are done. Prints counts, the worst task, the step times and the main
 // thread's busy time per step by kind of work (from a light trace); --profile adds a JS profile
 // by function and component, --trace what each long task ran. --token-view trains one step first
-// and opens the token view of its first trajectory, which then follows the live step.
+// and opens the token view of its first trajectory, which then follows the live step. --soak N
+// instead trains N steps and reports the heaps, tensors and storage every 100 (pageSoak.ts).
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +13,7 @@ import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
 import { parseCommandArgs, REPO_ROOT, runMain, UsageError } from './common';
+import { runSoak, soakGrowth } from './pageSoak';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'];
@@ -33,7 +35,7 @@ interface LongTask {
   step: string;
 }
 
-const USAGE = `usage: npm run bench:page -- [--backend wasm|webgpu|webgl|cpu] [--steps N] [--token-view] [--profile | --trace]
+const USAGE = `usage: npm run bench:page -- [--backend wasm|webgpu|webgl|cpu] [--steps N] [--token-view] [--profile | --trace] [--soak N]
 The page's responsiveness while it trains: builds the app, trains in headless Chromium and
 records every main-thread task over 50 ms and the main thread's busy time per step.
 
@@ -42,6 +44,9 @@ records every main-thread task over 50 ms and the main thread's busy time per st
   --token-view         train one step first and keep the token view open
   --profile            add a JavaScript profile by function and component
   --trace              add what each long task ran
+  --soak N             instead, train N steps and report every 100 the page's and the worker's
+                       JavaScript heap (after a garbage collection), the worker's tensors and
+                       IndexedDB's usage: a long run should stay flat
   -h, --help           this text`;
 
 runMain(async () => {
@@ -52,9 +57,12 @@ runMain(async () => {
       profile: { type: 'boolean', default: false },
       trace: { type: 'boolean', default: false },
       'token-view': { type: 'boolean', default: false },
+      soak: { type: 'string' },
     },
     USAGE,
   );
+  const soak = values.soak === undefined ? null : Number(values.soak);
+  if (soak !== null && (!Number.isInteger(soak) || soak < 1)) throw new UsageError(`--soak: "${values.soak}" is not an integer >= 1`);
   const steps = Number(values.steps);
   if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps: "${values.steps}" is not an integer >= 1`);
   if (!fs.existsSync(CHROMIUM)) throw new UsageError(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
@@ -65,11 +73,19 @@ runMain(async () => {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-    await page.addInitScript(OBSERVER);
+    // The soak leaves the long tasks unrecorded: their list would grow with the run.
+    if (soak === null) await page.addInitScript(OBSERVER);
     await page.goto(`${server.resolvedUrls!.local[0]}?backend=${values.backend}`);
     const status = page.getByRole('status');
     await page.waitForFunction(() => /ready|paused/.test(document.querySelector('[role="status"]')?.textContent ?? ''), null, { timeout: 300_000 });
     const header = (await page.locator('header').first().textContent()) ?? '';
+    if (soak !== null) {
+      console.log(header.replace(/\s+/g, ' ').trim());
+      console.log(`soak: ${soak} steps on ${values.backend}, default batch; heaps after a garbage collection`);
+      const samples = await runSoak(page, soak, Math.min(100, soak), (line) => console.log(line));
+      console.log(soakGrowth(samples));
+      return;
+    }
     const stepCounter = () => page.evaluate(() => Number(document.querySelector('[aria-label="Step"]')?.textContent ?? 0));
     if (values['token-view']) {
       await page.getByRole('button', { name: 'Step', exact: true }).click();

@@ -462,6 +462,17 @@ export const STEP_METRICS = {
     verl: null,
     trl: null,
   },
+
+  // Memory.
+  'memory/tensors': {
+    label: 'tensors held by the training worker',
+    short: 'tensors',
+    unit: 'count',
+    meaning: 'Tensors (tfjs) alive in the training worker after the step and its weight snapshot: flat over a long run unless something leaks.',
+    presence: 'worker',
+    verl: null,
+    trl: null,
+  },
 } satisfies Record<string, StepMetricSpec>;
 
 /** A held-out evaluation's metrics; `field` is where an Evaluation holds the value. */

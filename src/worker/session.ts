@@ -367,7 +367,8 @@ export class TrainingSession {
       if (run !== this.run) return report.step;
       // The snapshot is taken before the report goes out: every step the page shows can be resumed from.
       this.lastGood = { step: report.step, bytes };
-      this.post({ type: 'step', report: { ...report, metrics: { ...report.metrics, 'time/snapshot_s': snapshotSeconds } } });
+      const workerMetrics = { 'time/snapshot_s': snapshotSeconds, 'memory/tensors': tf.memory().numTensors };
+      this.post({ type: 'step', report: { ...report, metrics: { ...report.metrics, ...workerMetrics } } });
       this.post({ type: 'weights', step: report.step, bytes });
       return report.step;
     } finally {
