@@ -60,6 +60,8 @@ interface ForkState {
   scan: (target: ForkTarget, positions: number[]) => void;
   cancelScan: (target: ForkTarget) => void;
   receive: (reply: ForkReply) => void;
+  /** The worker will not answer what is in flight (a new run, a crash): nothing stays waiting. */
+  abandon: () => void;
 }
 
 /** What the worker needs of a reported trajectory to fork it. */
@@ -139,6 +141,14 @@ export const useFork = create<ForkState>()((set, get) => {
       const scan = get().results[trajectoryKey(target)]?.scan;
       if (scan?.running) useWorkbench.getState().send({ type: 'cancelFork', id: scan.id });
     },
+
+    abandon: () =>
+      set((state) => ({
+        pending: {},
+        results: Object.fromEntries(
+          Object.entries(state.results).map(([key, results]) => [key, results.scan?.running ? { ...results, scan: { ...results.scan, running: false, cancelled: true } } : results]),
+        ),
+      })),
 
     receive: (reply) => {
       const request = get().pending[reply.id];

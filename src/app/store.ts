@@ -157,6 +157,7 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
         break;
       case 'failure':
         set({ failure: { kind: message.kind, message: message.message, lastGoodStep: message.lastGoodStep }, status: 'error' });
+        useFork.getState().abandon();
         break;
       case 'fork':
         useFork.getState().receive(message.reply);
@@ -171,6 +172,7 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
 
   reset: () => {
     const { draft, backendChoice } = get();
+    useFork.getState().abandon();
     set({
       runId: newRunId(),
       runName: defaultRunName(draft),
@@ -190,6 +192,7 @@ export const useWorkbench = create<WorkbenchState>()((set, get) => ({
 
   openRun: (run) => {
     const { backendChoice } = get();
+    useFork.getState().abandon();
     const viewOnly = run.weights === null && run.reports.length > 0;
     const upTo = viewOnly ? Infinity : (run.weights?.step ?? 0);
     set({

@@ -219,6 +219,18 @@ describe('the fork panel', () => {
     expect((screen.getByRole('button', { name: 'Resample from here' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it('nothing stays waiting when the worker fails: the buttons come back', () => {
+    render(<TokenView />);
+    fireEvent.click(screen.getByRole('button', { name: 'Scan this trajectory' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Resample from here' }));
+    act(() => useWorkbench.getState().receive({ type: 'failure', kind: 'crash', message: 'Training crashed: gone.', lastGoodStep: 4 }));
+    act(() => useWorkbench.setState({ status: 'paused', failure: null }));
+    // Only the distribution is asked for again, now that the worker can answer.
+    expect(Object.values(useFork.getState().pending).map((request) => request.kind)).toEqual(['distribution']);
+    expect((screen.getByRole('button', { name: 'Resample from here' }) as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.getByRole('button', { name: 'Scan this trajectory' })).toBeTruthy();
+  });
+
   it('a worker refusal is shown', () => {
     render(<TokenView />);
     const [request] = forkRequests();
