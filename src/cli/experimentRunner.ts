@@ -324,7 +324,8 @@ export function writeSummary(plan: ExperimentPlan, options: Pick<RunnerOptions, 
   const plots = summaryPlots(summary);
   for (const [name, svg] of plots) fs.writeFileSync(path.join(out, `${prefix}${name}`), svg);
   console.log(`wrote ${path.join(out, `${prefix}summary.md`)}, ${prefix}summary.json and ${plots.size} plots`);
-  if (evidence) {
+  {
+    // evals.csv for every plan (a sweep run now may be compared later, combined with other folders).
     const previous = previousEvalRows(out);
     const rows = plan.runs.flatMap((run) => {
       const file = files.get(run.id);
@@ -332,7 +333,7 @@ export function writeSummary(plan: ExperimentPlan, options: Pick<RunnerOptions, 
       return runEvalRows({ variant: run.variant, seed: run.seed, warmStart: run.warmStart }, file.steps, file.evaluations);
     });
     fs.writeFileSync(path.join(out, 'evals.csv'), evalsCsv(rows));
-    writeEvidence(out);
+    if (evidence) writeEvidence(out);
   }
   return summary;
 }
