@@ -109,9 +109,14 @@ export function startPersistence(
   // when it is put, tens of milliseconds for a large step, and run as a microtask that copy would
   // land in the task that received the step from the worker.
   const enqueue = (write: () => Promise<unknown>) => {
-    writes = writes.then(nextTask).then(write).catch((error: unknown) => {
-      notice(`Saving failed: ${(error as Error).message}. Later steps will try again.`);
-    });
+    writes = writes
+      .then(nextTask)
+      .then(write)
+      .catch((error: unknown) => {
+        // An evaluation, the live changes or a rename that did not fit: written again on catching up.
+        if (error instanceof StorageFullError) behind((meta?.lastStep ?? 0) + 1);
+        else notice(`Saving failed: ${(error as Error).message}. Later steps will try again.`);
+      });
   };
 
   const sayGaveWay = () => {
@@ -129,18 +134,24 @@ export function startPersistence(
     sayGaveWay();
   };
 
-  /** Saving fell behind (a write did not fit even after pruning) or caught up. */
-  const behind = (from: number | null) => {
-    if (from !== null && behindFrom === null) {
-      behindFrom = from;
-      notice(
-        `Steps from ${from} on are not saved yet: browser storage is full even after removing every old rollout and other runs' weights. ` +
-          'Training goes on, and saving catches up by itself once space is freed (delete or export runs).',
-      );
-    } else if (from === null && behindFrom !== null) {
-      notice(`Saving caught up: every step up to ${meta?.weightsStep} is saved.`);
-      behindFrom = null;
-    }
+  /** Saving fell behind: a write did not fit even after pruning. Said once. */
+  const behind = (from: number) => {
+    if (behindFrom !== null) return;
+    behindFrom = from;
+    notice(
+      `Steps from ${from} on are not saved yet: browser storage is full even after removing every old rollout and other runs' weights. ` +
+        'Training goes on, and saving catches up by itself once space is freed (delete or export runs).',
+    );
+  };
+
+  /** The metrics and weights are saved again: what else may have been refused meanwhile is written again. */
+  const catchUp = async (runId: string) => {
+    if (behindFrom === null || !meta) return;
+    const { changes, evaluations } = useWorkbench.getState();
+    if (changes.length > 0) await db.saveChanges(runId, changes, pruned);
+    for (const { step, evaluation } of evaluations) await db.saveEvaluation(runId, step, evaluation, pruned);
+    behindFrom = null;
+    notice(`Saving caught up: every step up to ${meta.weightsStep} is saved.`);
   };
 
   /** Asks once per page for persistent storage, and says the browser's answer when it is new. */
@@ -199,8 +210,8 @@ export function startPersistence(
     if (!meta || meta.id !== runId) return;
     // Weights ahead of the saved metrics would resume a run with steps missing: they wait.
     if (weights.step > meta.weightsStep && weights.step <= meta.lastStep) {
-      // A weights write keeps the old copy until it commits: room for two, kept ahead of time.
-      pruned(await db.keepRoom(2 * weights.bytes.byteLength, meta.id));
+      // The old copy stays until the new one commits: room for one more, kept ahead of time.
+      pruned(await db.keepRoom(weights.bytes.byteLength, meta.id));
       try {
         meta = await db.saveWeights(meta, weights, pruned);
         onChange();
@@ -209,7 +220,7 @@ export function startPersistence(
         behind(meta.weightsStep + 1);
       }
     }
-    if (behindFrom !== null && meta.lastStep >= weights.step && meta.weightsStep >= weights.step) behind(null);
+    if (meta.lastStep >= weights.step && meta.weightsStep >= weights.step) await catchUp(runId);
     const rollouts = pendingRollouts.filter((report) => report.step <= meta!.lastStep);
     pendingRollouts = pendingRollouts.filter((report) => report.step > meta!.lastStep);
     for (const report of rollouts) {

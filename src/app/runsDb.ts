@@ -49,13 +49,40 @@ export interface SavedRun {
 }
 
 type StepRow = { runId: string; step: number; report: StepReport };
-type RolloutRow = { runId: string; step: number; trajectories: StepReport['trajectories'] };
+type Trajectories = StepReport['trajectories'];
+/** A step's rollouts: packed (see packTrajectories) where the browser keeps Blobs, else as they are. */
+type RolloutRow = { runId: string; step: number; trajectories?: Trajectories; packed?: Blob };
 type EvaluationRow = { runId: string; step: number; evaluation: Evaluation };
 type ChangesRow = { runId: string; changes: SettingChange[] };
 type WeightsRow = { runId: string; step: number; bytes: Uint8Array };
 
 const STORES = ['runs', 'steps', 'rollouts', 'evaluations', 'changes', 'weights'] as const;
 type StoreName = (typeof STORES)[number];
+
+// Rollouts are packed into a gzip Blob where the browser keeps Blobs as files (Chromium): removing
+// one gives its space back at once, whereas the space of a record kept inline in the database
+// returns only when the database compacts, which a nearly full origin may never reach. The text
+// is JSON with NaN and the infinities spelt {"~": "NaN"}.
+
+const NON_FINITE = '~';
+
+export async function packTrajectories(trajectories: Trajectories): Promise<Blob> {
+  const json = JSON.stringify(trajectories, (_key, value: unknown) =>
+    typeof value === 'number' && !Number.isFinite(value) ? { [NON_FINITE]: String(value) } : value,
+  );
+  return new Response(new Blob([json]).stream().pipeThrough(new CompressionStream('gzip'))).blob();
+}
+
+export async function unpackTrajectories(packed: Blob): Promise<Trajectories> {
+  const json = await new Response(packed.stream().pipeThrough(new DecompressionStream('gzip'))).text();
+  return JSON.parse(json, (_key, value: unknown) => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const keys = Object.keys(value);
+      if (keys.length === 1 && keys[0] === NON_FINITE) return Number((value as Record<string, string>)[NON_FINITE]);
+    }
+    return value;
+  }) as Trajectories;
+}
 
 /** Storage ran short even after removing everything that may give way. */
 export class StorageFullError extends Error {}
@@ -144,7 +171,27 @@ export class RunsDb {
   private constructor(
     private readonly db: IDBDatabase,
     private readonly storage: StorageEstimator | undefined,
+    /** Whether rollouts are packed into Blobs (this browser's IndexedDB keeps a Blob as a Blob). */
+    private readonly packsRollouts: boolean,
   ) {}
+
+  /** Whether `db` gives a stored Blob back as a Blob, and the browser can gzip: then rollouts are packed. */
+  private static async keepsBlobs(db: IDBDatabase): Promise<boolean> {
+    if (typeof CompressionStream !== 'function' || typeof DecompressionStream !== 'function') return false;
+    const key: [string, number] = ['\u0000probe', 0];
+    try {
+      const write = db.transaction('rollouts', 'readwrite');
+      write.objectStore('rollouts').put({ runId: key[0], step: key[1], packed: new Blob(['probe']) } satisfies RolloutRow);
+      await done(write);
+      const row = (await request(db.transaction('rollouts').objectStore('rollouts').get(key))) as RolloutRow | undefined;
+      const erase = db.transaction('rollouts', 'readwrite');
+      erase.objectStore('rollouts').delete(key);
+      await done(erase);
+      return row?.packed instanceof Blob && (await row.packed.text()) === 'probe';
+    } catch {
+      return false;
+    }
+  }
 
   static async open(factory: IDBFactory = indexedDB, storage: StorageEstimator | undefined = globalThis.navigator?.storage): Promise<RunsDb> {
     const req = factory.open(DB_NAME, DB_VERSION);
@@ -155,7 +202,8 @@ export class RunsDb {
       db.createObjectStore('changes', { keyPath: 'runId' });
       db.createObjectStore('weights', { keyPath: 'runId' });
     };
-    return new RunsDb(await request(req), storage);
+    const db = await request(req);
+    return new RunsDb(db, storage, await RunsDb.keepsBlobs(db));
   }
 
   close(): void {
@@ -295,13 +343,12 @@ export class RunsDb {
    * they are not saved (returns false).
    */
   async saveRollouts(runId: string, report: StepReport, onPrune?: (pruned: Pruned) => void): Promise<boolean> {
+    const row = report.trajectories.length > 0 ? await this.rolloutRow(runId, report) : null;
     try {
       await this.write(
         ['rollouts'],
         (tx) => {
-          if (report.trajectories.length > 0) {
-            tx.objectStore('rollouts').put({ runId, step: report.step, trajectories: report.trajectories } satisfies RolloutRow);
-          }
+          if (row) tx.objectStore('rollouts').put(row);
           const stale = report.step - SAVED_ROLLOUT_STEPS;
           if (stale >= 1) tx.objectStore('rollouts').delete(IDBKeyRange.bound([runId, -Infinity], [runId, stale]));
         },
@@ -312,6 +359,12 @@ export class RunsDb {
       if (error instanceof StorageFullError) return false;
       throw error;
     }
+  }
+
+  private async rolloutRow(runId: string, report: StepReport): Promise<RolloutRow> {
+    return this.packsRollouts
+      ? { runId, step: report.step, packed: await packTrajectories(report.trajectories) }
+      : { runId, step: report.step, trajectories: report.trajectories };
   }
 
   /** A completed step: its metrics, then its rollouts (see saveMetrics and saveRollouts). */
@@ -358,7 +411,9 @@ export class RunsDb {
       request(tx.objectStore('changes').get(id)) as Promise<ChangesRow | undefined>,
       request(tx.objectStore('weights').get(id)) as Promise<WeightsRow | undefined>,
     ]);
-    const trajectories = new Map(rollouts.map((row) => [row.step, row.trajectories]));
+    const trajectories = new Map(
+      await Promise.all(rollouts.map(async (row) => [row.step, row.packed ? await unpackTrajectories(row.packed) : (row.trajectories ?? [])] as const)),
+    );
     return {
       meta,
       // Runs saved before the metrics took verl's and TRL's names are read under the new names.
@@ -371,12 +426,13 @@ export class RunsDb {
 
   /** Saves a whole run at once (an import, or a duplicate). */
   async saveRun(run: SavedRun): Promise<void> {
+    const rollouts = await Promise.all(run.reports.filter((report) => report.trajectories.length > 0).map((report) => this.rolloutRow(run.meta.id, report)));
     await this.write(['runs', 'steps', 'rollouts', 'evaluations', 'changes', 'weights'], (tx) => {
       tx.objectStore('runs').put(run.meta);
       for (const report of run.reports) {
         tx.objectStore('steps').put({ runId: run.meta.id, step: report.step, report: { ...report, trajectories: [] } } satisfies StepRow);
-        if (report.trajectories.length > 0) tx.objectStore('rollouts').put({ runId: run.meta.id, step: report.step, trajectories: report.trajectories });
       }
+      for (const row of rollouts) tx.objectStore('rollouts').put(row);
       for (const { step, evaluation } of run.evaluations) tx.objectStore('evaluations').put({ runId: run.meta.id, step, evaluation });
       tx.objectStore('changes').put({ runId: run.meta.id, changes: run.changes });
       if (run.weights) tx.objectStore('weights').put({ runId: run.meta.id, ...run.weights });

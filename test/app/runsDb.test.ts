@@ -90,8 +90,8 @@ beforeEach(async () => {
   localStorage.clear();
   sessionStorage.clear();
   refusals = 0;
-  written.length = 0;
   db = await RunsDb.open();
+  written.length = 0;
   sent.length = 0;
   useWorkbench.setState({ send: (command) => void sent.push(command), backendChoice: 'wasm' });
   useWorkbench.getState().reset();
