@@ -12,7 +12,8 @@ A sensitivity sweep of one setting: one variant per value, every value for every
 warm-start checkpoint, in worker threads; resumable with the same command.
 
   --param NAME         the setting to sweep, by its config path, e.g. bonus.coef
-  --values LIST        at least two numbers, the first is the baseline, e.g. 0,0.01,0.03,0.1
+  --values LIST        numbers, the first is the baseline, e.g. 0,0.01,0.03,0.1 (one value: a
+                       variant to combine with other folders' runs, see npm run summarize)
   --preset NAME        the preset the values are set on (default tao-rl)
 ${COMMON_USAGE}`;
 
@@ -20,8 +21,8 @@ runMain(async () => {
   const values = parseCommand({ ...COMMON_FLAGS, param: { type: 'string' }, values: { type: 'string' }, preset: { type: 'string', default: 'tao-rl' } }, USAGE);
   if (!values.param) throw new UsageError('--param: name the setting to sweep, e.g. --param bonus.coef');
   const swept = (values.values ?? '').split(',').map((v) => v.trim());
-  if (swept.length < 2 || swept.some((v) => v === '' || !Number.isFinite(Number(v)))) {
-    throw new UsageError(`--values: "${values.values ?? ''}" is not a list of at least two numbers, e.g. 0,0.01,0.1`);
+  if (swept.some((v) => v === '' || !Number.isFinite(Number(v)))) {
+    throw new UsageError(`--values: "${values.values ?? ''}" is not a list of numbers, e.g. 0,0.01,0.1`);
   }
   if (!(PRESET_NAMES as readonly string[]).includes(values.preset!)) throw new UsageError(`--preset: "${values.preset}" is not one of ${PRESET_NAMES.join(', ')}`);
   const runner = runnerOptions(values as CommonValues, `npm run sweep -- ${process.argv.slice(2).join(' ')}`);
