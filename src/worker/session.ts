@@ -72,6 +72,8 @@ export class TrainingSession {
   private startCheckpoint: Checkpoint | null = null;
   private trainer: Trainer | null = null;
   private lastGood: WeightSnapshot | null = null;
+  /** The step the run being loaded starts after (that of the weights it resumes from). */
+  private startStep = 0;
 
   /** Bumped by init, resume and every failure: work of an older run drops out at its next await. */
   private run = 0;
@@ -180,6 +182,7 @@ export class TrainingSession {
     this.backendChoice = choice;
     this.phase = 'loading';
     this.lastGood = null;
+    this.startStep = resume?.step ?? 0;
     this.startCheckpoint = null;
     this.forks.clear();
     this.post({ type: 'status', status: 'loading', message: 'Starting the backend…' });
@@ -426,7 +429,8 @@ export class TrainingSession {
       return;
     }
     // A step in flight keeps the settings it started with; the change first applies to the one after.
-    const step = this.lastGoodStep + 1 + (this.stepInFlight ? 1 : 0);
+    // While loading, the run starts after the step it resumes from.
+    const step = (this.lastGood?.step ?? this.startStep) + 1 + (this.stepInFlight ? 1 : 0);
     const changes: SettingChange[] = [];
     for (const field of Object.keys(settings)) {
       if (!live.has(field)) continue;

@@ -127,6 +127,17 @@ describe('TrainingSession', () => {
     expect(ofType(h.posted, 'step').at(-1)!.report.step).toBe(2);
   });
 
+  it('a live change sent while a resumed run loads (a reload applying what the address carries) applies from the step after the saved one', async () => {
+    const first = await ready();
+    await first.session.handle({ type: 'step' });
+    const [saved] = ofType(first.posted, 'weights');
+    const h = harness();
+    const loading = h.session.handle({ type: 'init', config: CONFIG, backend: 'wasm', resume: saved });
+    await h.session.handle({ type: 'settings', settings: { learningRate: 0.002 } });
+    await loading;
+    expect(ofType(h.posted, 'settingsApplied')).toEqual([{ type: 'settingsApplied', changes: [{ field: 'learningRate', from: CONFIG.learningRate, to: 0.002, step: 2 }] }]);
+  });
+
   it("'start' trains until 'pause', which stops after the step in flight", async () => {
     const h = await ready();
     const training = h.session.handle({ type: 'start' });
