@@ -411,8 +411,10 @@ export class RunsDb {
       request(tx.objectStore('changes').get(id)) as Promise<ChangesRow | undefined>,
       request(tx.objectStore('weights').get(id)) as Promise<WeightsRow | undefined>,
     ]);
+    // A packed step the browser cannot read back (its file gone) loses its rollouts, not the run.
+    const unpacked = (packed: Blob) => unpackTrajectories(packed).catch((): Trajectories => []);
     const trajectories = new Map(
-      await Promise.all(rollouts.map(async (row) => [row.step, row.packed ? await unpackTrajectories(row.packed) : (row.trajectories ?? [])] as const)),
+      await Promise.all(rollouts.map(async (row) => [row.step, row.packed ? await unpacked(row.packed) : (row.trajectories ?? [])] as const)),
     );
     return {
       meta,
