@@ -144,10 +144,13 @@ export async function runSoak(page: Page, steps: number, every: number, print: (
   return samples;
 }
 
-/** Growth per 100 steps from the first reading to the last, per figure: the figures that say "flat". */
+/**
+ * Growth per 100 steps over the second half of the readings, per figure: the figures that say
+ * "flat". The first half is left out: the page fills its 200 steps of rollouts in memory there.
+ */
 export function soakGrowth(samples: SoakSample[]): string {
   if (samples.length < 2) return 'one reading: no growth to report';
-  const [a, b] = [samples[0], samples.at(-1)!];
+  const [a, b] = [samples[Math.floor((samples.length - 1) / 2)], samples.at(-1)!];
   const per100 = (x: number | null, y: number | null, unit: number) =>
     x === null || y === null ? '-' : (((y - x) / unit) * (100 / (b.step - a.step))).toFixed(unit === 1 ? 1 : 2);
   return (
