@@ -38,11 +38,11 @@ describe('agreementOf', () => {
 describe('stepAgreement', () => {
   const report = (texts: string[][], metrics: Record<string, number>) =>
     ({ trajectories: texts.map((text) => ({ tokens: { text } })), metrics }) as unknown as StepReport;
-  const metrics = { 'loss/policy': 0.125, grad_norm: 2.5, 'entropy/trained_mean': 0.75, approx_kl: 0.001 };
+  const metrics = { 'loss/policy': 0.125, grad_norm: 2.5, 'actor/entropy': 0.75, 'actor/ppo_kl': 0.001 };
 
   it('gives the largest gap of loss, gradient norm, entropy and KL for the same trajectories', () => {
     const a = report([['1', '+', '2']], metrics);
-    const b = report([['1', '+', '2']], { ...metrics, grad_norm: 2.5 + 4e-6, approx_kl: 0.001 - 1e-6 });
+    const b = report([['1', '+', '2']], { ...metrics, grad_norm: 2.5 + 4e-6, 'actor/ppo_kl': 0.001 - 1e-6 });
     const agreement = stepAgreement(a, b);
     expect(agreement.sameTrajectories).toBe(true);
     expect(agreement.maxMetricDiff).toBeCloseTo(4e-6, 10);
