@@ -67,11 +67,11 @@ describe('one RL step on every backend', () => {
     // The first seed whose group is mixed (neither all right nor all wrong), found on cpu.
     for (seed = 1; seed <= 20; seed++) {
       reference = await oneStep('cpu', seed);
-      if (reference.metrics['reward/mean'] > 0 && reference.metrics['reward/mean'] < 1) break;
+      if (reference.metrics['critic/score/mean'] > 0 && reference.metrics['critic/score/mean'] < 1) break;
     }
     expect(reference.metrics['batch/trajectories']).toBe(6);
-    expect(reference.metrics['reward/mean']).toBeGreaterThan(0); // a mixed group: non-zero advantages
-    expect(reference.metrics['reward/mean']).toBeLessThan(1);
+    expect(reference.metrics['critic/score/mean']).toBeGreaterThan(0); // a mixed group: non-zero advantages
+    expect(reference.metrics['critic/score/mean']).toBeLessThan(1);
     expect(reference.metrics['bonus/abs_mean']).toBeGreaterThan(0);
     expect(Number.isFinite(reference.metrics['loss/policy'])).toBe(true);
     expect(reference.metrics.grad_norm).toBeGreaterThan(0.05); // so the clip acts
