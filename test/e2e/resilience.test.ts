@@ -9,11 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Page, type Worker } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
+import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = path.resolve(__dirname, '../..');
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, servePage } from './servePage';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 /** The origin's quota: the weights of the tiny model (0.43 MB) twice and little more. */
 const QUOTA_BYTES = 1_500_000;
@@ -53,10 +51,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('nothing lost in Chromium (skipped wit
   let url: string;
 
   beforeAll(async () => {
-    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tao-page-'));
-    await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-    server = await preview({ root: ROOT, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
-    url = server.resolvedUrls!.local[0];
+    ({ server, url } = await servePage());
   }, 300_000);
 
   afterAll(async () => {
@@ -68,7 +63,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('nothing lost in Chromium (skipped wit
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1400, height: 1100 },
-      args: ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+      args: CHROMIUM_ARGS,
     });
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];

@@ -6,11 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { build, preview, type PreviewServer } from 'vite';
+import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = path.resolve(__dirname, '../..');
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, servePage } from './servePage';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 async function stepCount(page: Page): Promise<number> {
@@ -23,14 +21,11 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
   let url: string;
 
   beforeAll(async () => {
-    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tao-page-'));
-    await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-    server = await preview({ root: ROOT, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
-    url = server.resolvedUrls!.local[0];
+    ({ server, url } = await servePage());
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'],
+      args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'],
     });
   }, 180_000);
 
