@@ -1,4 +1,4 @@
-// The workbench page (UI.md): the header across the top, the controls in a left column, and in
+// The workbench page (docs/page.md): the header across the top, the controls in a left column, and in
 // the main column the step timeline, the rollouts of the shown step, the token view of the open
 // trajectory, and the curves. The worker client feeds the store; this only lays out panels.
 

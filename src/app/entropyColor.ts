@@ -1,4 +1,4 @@
-// One entropy colour scale for the whole page (UI.md conventions): the inspector's tokens, the
+// One entropy colour scale for the whole page (docs/page.md): the inspector's tokens, the
 // token view and the legend all colour an entropy in nats through `entropyColor`, on a fixed
 // range so a colour means the same entropy at every step.
 

@@ -1,4 +1,4 @@
-// Keyboard shortcuts (UI.md): Space start/pause, `.` one step, ←/→ between steps, j/k between
+// Keyboard shortcuts (docs/page.md): Space start/pause, `.` one step, ←/→ between steps, j/k between
 // trajectories, Enter opens the token view, Esc closes it. Also the step and trajectory moves
 // the timeline's buttons share. Handlers read the store when the key arrives, so the hook
 // subscribes to nothing and never re-renders the page.

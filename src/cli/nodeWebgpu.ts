@@ -1,6 +1,6 @@
 /**
  * Node only: a real WebGPU for tfjs in Node, through the npm `webgpu` package (Dawn) running on
- * Chromium's SwiftShader Vulkan driver (no GPU needed). See shared/docs/HEADLESS-WEBGPU.md.
+ * Chromium's SwiftShader Vulkan driver (no GPU needed). How to run it headless: docs/commands.md.
  *
  * `installNodeWebGPU()` must run before anything imports '@tensorflow/tfjs-backend-webgpu'
  * (that package registers itself only if navigator.gpu exists when it loads). `useNodeBackend`

@@ -209,7 +209,7 @@ const TrajectoryCard = memo(function TrajectoryCard({ trajectory, index, positio
       onClick={() => onSelect(index)}
       onKeyDown={onKeyDown}
       style={{
-        // A discarded card keeps its content but sits inside a hatched frame (UI.md conventions).
+        // A discarded card keeps its content but sits inside a hatched frame (docs/page.md).
         padding: discarded ? 4 : 1,
         background: discarded ? HATCH : themeColor('cardFrame'),
         outline: selected ? `3px solid ${themeColor('accent')}` : undefined,
