@@ -1,7 +1,7 @@
 // Held-out evaluation: sampled accuracy at temperature 1 (mean over k samples, the measure of
 // progress), pass@k, greedy accuracy, and how the policy uses its tool.
 
-import { ToolEnvironment } from './environment';
+import { ToolEnvironment, type ToolCallRecord } from './environment';
 import type { Policy } from './model/transformer';
 import { Rng } from './rng';
 import { sampleGroups, type Trajectory } from './rollout';
@@ -93,6 +93,16 @@ export async function evaluatePolicy(policy: Policy, items: TaskItem[], options:
   return summarise(sampled, greedy, items.length, options.samples, options.greedy, malformed);
 }
 
+/**
+ * Whether the policy wrote a malformed call: a failure it caused is one by definition (a special
+ * token inside the call drops out of the expression text, so the text alone can look fine); a
+ * call the environment timed out is judged by the tool, which never saw it.
+ */
+export function isMalformedCall(call: ToolCallRecord, toolRejects: (expression: string) => boolean): boolean {
+  if (call.ok) return false;
+  return call.cause === 'policy' || toolRejects(call.expression);
+}
+
 /** Entropies of the first policy token after each tool result of a trajectory. */
 function firstPostToolEntropies(trajectory: Trajectory): number[] {
   const entropies: number[] = [];
@@ -144,7 +154,7 @@ function summarise(
     passAt: Object.fromEntries(
       PASS_AT_K.filter((k) => k <= samples).map((k) => [String(k), fraction(correctByPrompt.reduce((sum, c) => sum + passAtKUnbiased(samples, c, k), 0), prompts)]),
     ),
-    malformedCallRate: fraction(calls.filter((c) => malformed(c.expression)).length, calls.length),
+    malformedCallRate: fraction(calls.filter((c) => isMalformedCall(c, malformed)).length, calls.length),
     firstPostToolEntropy: meanOrZero(sampled.flatMap(firstPostToolEntropies)),
   };
 }

@@ -130,3 +130,16 @@ describe('combineEvalRows', () => {
     expect(() => combineEvalRows([{ file: 'a', rows: a }, { file: 'b', rows: [a[1]] }])).toThrow('tao-filter seed 1 step 20 is in both a and b');
   });
 });
+
+describe('isMalformedCall', () => {
+  it('a policy failure is malformed, a timeout is judged by the tool, a success never is', async () => {
+    const { isMalformedCall } = await import('../../src/core/evaluate');
+    const { evaluateExpression } = await import('../../src/core/tools/calculator');
+    const rejects = (expression: string) => !evaluateExpression(expression).ok;
+    expect(isMalformedCall({ expression: '12*3', ok: true, value: '36' }, rejects)).toBe(false);
+    expect(isMalformedCall({ expression: '12*3', ok: false, error: 'timeout', cause: 'environment' }, rejects)).toBe(false);
+    expect(isMalformedCall({ expression: '12*', ok: false, error: 'timeout', cause: 'environment' }, rejects)).toBe(true);
+    // "12*<eos>3" reads "12*3" once the special token drops out: the tool would accept the text.
+    expect(isMalformedCall({ expression: '12*3', ok: false, error: 'syntax', cause: 'policy' }, rejects)).toBe(true);
+  });
+});
