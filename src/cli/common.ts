@@ -23,6 +23,11 @@ export class UsageError extends Error {}
  * 2). `--help` or `-h` anywhere a flag can stand prints `usage` and exits 0 before anything starts.
  */
 export function parseCommandArgs<const T extends ParseArgsOptionsConfig>(options: T, usage: string, args = process.argv.slice(2)) {
+  return parseCommandLine(options, usage, args, false).values;
+}
+
+/** parseCommandArgs for a command that also takes operands (e.g. a folder): values and positionals. */
+export function parseCommandLine<const T extends ParseArgsOptionsConfig>(options: T, usage: string, args = process.argv.slice(2), allowPositionals = true) {
   // A lenient pass first, so that `--help` after an unknown flag still shows the usage.
   const { tokens } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true, tokens: true });
   if (tokens.some((token) => token.kind === 'option' && token.name === 'help')) {
@@ -30,7 +35,7 @@ export function parseCommandArgs<const T extends ParseArgsOptionsConfig>(options
     process.exit(0);
   }
   try {
-    return parseArgs({ args, options }).values;
+    return parseArgs({ args, options, allowPositionals });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

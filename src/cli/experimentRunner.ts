@@ -311,7 +311,8 @@ export function writeSummary(plan: ExperimentPlan, options: Pick<RunnerOptions, 
     if (!failures.has(run.id) && fs.existsSync(error)) failures.set(run.id, fs.readFileSync(error, 'utf8').trim());
   }
   writeMetricsCsv(out, plan, files);
-  const recorded = recordedRuns(out, plan);
+  const previous = previousEvalRows(out);
+  const recorded = recordedRuns(out, plan, previous);
   const summarised = summarise(plan, files, { target: options.target, failures });
   // Runs kept only as evals.csv rows are done for the evidence, though their per-run tables are gone.
   const summary = { ...summarised, missing: summarised.missing.filter((run) => !recorded.has(run.id)) };
@@ -326,7 +327,6 @@ export function writeSummary(plan: ExperimentPlan, options: Pick<RunnerOptions, 
   console.log(`wrote ${path.join(out, `${prefix}summary.md`)}, ${prefix}summary.json and ${plots.size} plots`);
   {
     // evals.csv for every plan (a sweep run now may be compared later, combined with other folders).
-    const previous = previousEvalRows(out);
     const rows = plan.runs.flatMap((run) => {
       const file = files.get(run.id);
       if (!file?.end) return previous.filter((row) => row.variant === run.variant && row.seed === run.seed && row.warm_start === run.warmStart);
@@ -353,8 +353,7 @@ function previousEvalRows(out: string): EvalRow[] {
 }
 
 /** Runs of the plan whose last evaluation is already in the folder's evals.csv. */
-export function recordedRuns(out: string, plan: ExperimentPlan): Set<string> {
-  const rows = previousEvalRows(out);
+export function recordedRuns(out: string, plan: ExperimentPlan, rows = previousEvalRows(out)): Set<string> {
   const done = new Set(rows.map((row) => `${row.variant}/${row.seed}/${row.warm_start}/${row.step}`));
   return new Set(plan.runs.filter((run) => done.has(`${run.variant}/${run.seed}/${run.warmStart}/${run.steps}`)).map((run) => run.id));
 }

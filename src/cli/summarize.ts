@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { combineEvalRows, evalsCsv, parseEvalsCsv } from '../experiment/evidence';
-import { parseCommandArgs, runMain, UsageError } from './common';
+import { parseCommandLine, runMain, UsageError } from './common';
 import { writeEvidence } from './experimentRunner';
 
 const USAGE = `usage: npm run summarize -- DIR [--combine FILE ...]
@@ -19,17 +19,8 @@ DIR/comparisons.json alone (an evidence folder written by npm run experiment wit
   -h, --help           this text`;
 
 runMain(async () => {
-  const args = process.argv.slice(2);
-  const combine: string[] = [];
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--combine') {
-      if (args[i + 1] === undefined) throw new UsageError('--combine: name an evals.csv');
-      combine.push(args[++i]);
-    } else rest.push(args[i]);
-  }
-  parseCommandArgs({}, USAGE, rest.filter((a) => a.startsWith('-')));
-  const folders = rest.filter((a) => !a.startsWith('-'));
+  const { values, positionals: folders } = parseCommandLine({ combine: { type: 'string', multiple: true } }, USAGE);
+  const combine = values.combine ?? [];
   if (folders.length !== 1) throw new UsageError(`name one evidence folder (${USAGE.split('\n')[0]})`);
   const [folder] = folders;
   if (combine.length > 0) {

@@ -195,8 +195,7 @@ export function rowsByRun(rows: EvalRow[]): Map<string, Map<string, EvalRow[]>> 
 }
 
 /** The paired differences of one measure for one planned comparison (pairs where both runs have it). */
-export function pairedValues(rows: EvalRow[], comparison: { variant: string; baseline: string }, measure: Measure): [number, number][] {
-  const runs = rowsByRun(rows);
+function pairedValues(runs: Map<string, Map<string, EvalRow[]>>, comparison: { variant: string; baseline: string }, measure: Measure): [number, number][] {
   const a = runs.get(comparison.variant) ?? new Map();
   const b = runs.get(comparison.baseline) ?? new Map();
   const pairs: [number, number][] = [];
@@ -215,10 +214,11 @@ export function pairedValues(rows: EvalRow[], comparison: { variant: string; bas
  * secondary measures (p unadjusted, never called significant: they describe, they do not test).
  */
 export function compare(rows: EvalRow[], planned: PlannedComparison[], secondary: Measure[] = []): Comparison[] {
+  const runs = rowsByRun(rows);
   const rowsOut: Comparison[] = [];
   for (const comparison of planned) {
     for (const measure of [PRIMARY_MEASURE, ...secondary]) {
-      const pairs = pairedValues(rows, comparison, measure);
+      const pairs = pairedValues(runs, comparison, measure);
       if (pairs.length === 0) continue;
       const diffs = pairs.map(([x, y]) => x - y);
       const ci = meanCI(diffs);
