@@ -7,6 +7,7 @@ import { Rng } from './rng';
 import { sampleGroups, type Trajectory } from './rollout';
 import type { Config } from './config';
 import { evaluationSet, getTask, type TaskItem } from './tasks';
+import { mean } from './tao/advantage';
 import { getTool } from './tools';
 
 export interface Evaluation {
@@ -112,10 +113,6 @@ function firstPostToolEntropies(trajectory: Trajectory): number[] {
   return entropies;
 }
 
-function meanOrZero(values: number[]): number {
-  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
-}
-
 function fraction(count: number, total: number): number {
   return total === 0 ? 0 : count / total;
 }
@@ -155,7 +152,7 @@ function summarise(
       PASS_AT_K.filter((k) => k <= samples).map((k) => [String(k), fraction(correctByPrompt.reduce((sum, c) => sum + passAtKUnbiased(samples, c, k), 0), prompts)]),
     ),
     malformedCallRate: fraction(calls.filter((c) => isMalformedCall(c, malformed)).length, calls.length),
-    firstPostToolEntropy: meanOrZero(sampled.flatMap(firstPostToolEntropies)),
+    firstPostToolEntropy: mean(sampled.flatMap(firstPostToolEntropies)),
   };
 }
 
