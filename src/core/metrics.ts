@@ -462,6 +462,24 @@ export const STEP_METRICS = {
     verl: null,
     trl: null,
   },
+  'perf/readbacks_per_rollout': {
+    label: 'readbacks per rollout',
+    short: 'readbacks',
+    unit: 'count',
+    meaning: 'Reads from the backend to the CPU per rollout batch: one per decoding position on tfjs kernels, one per tool round on the fused WebGPU loop.',
+    presence: 'step',
+    verl: null,
+    trl: null,
+  },
+  'perf/tool_rounds_per_rollout': {
+    label: 'tool-call rounds per rollout',
+    short: 'tool rounds',
+    unit: 'count',
+    meaning: 'Rounds of tool calls per rollout batch: the most calls one trajectory closed.',
+    presence: 'step',
+    verl: null,
+    trl: null,
+  },
 
   // Memory.
   'memory/tensors': {

@@ -1,12 +1,16 @@
 // Group sampling with tool interception (docs/algorithm.md §1). Every trajectory of a step
-// advances in lockstep, one position per decoding step, through one batched key/value cache:
-// at each position a row either takes a forced token (prompt, tool result) or samples one.
-// When the policy closes a call the tool runs at once and its result is queued as forced tokens.
+// decodes through one batched key/value cache: at each position a row either takes a forced token
+// (prompt, tool result) or samples one, drawing the token at position t of row b with the uniform
+// drawn for (b, t) before the rollout starts. When the policy closes a call the tool runs and its
+// result is queued as forced tokens. tfjs's own kernels advance all rows in lockstep and read the
+// logits back at every position; the fused WebGPU kernels advance every row on the GPU until it
+// closes a call or ends, so the CPU reads back once per tool round.
 
 import * as tf from '@tensorflow/tfjs';
 import { malformedCall, type ToolCallRecord, ToolEnvironment } from './environment';
 import { drawToken } from './model/draw';
 import { chooseKernelPath, FusedDecoder } from './model/fusedDecoder';
+import { ROW_TABLE } from './model/fusedKernels';
 import { decodeStep, disposeCache, emptyCache, forward, type KVCache, type Policy } from './model/transformer';
 import type { Rng } from './rng';
 import type { TaskItem } from './tasks/types';
@@ -62,8 +66,18 @@ export interface RolloutOptions {
    * else tfjs's own ops; 'stock': always tfjs's own ops. See model/fusedDecoder.ts.
    */
   kernels?: 'auto' | 'stock';
-  /** Called after each decoding position: a caller that must show it is alive hooks in here. */
+  /** Called after each decoding position (or tool round on the GPU): a caller that must show it is alive hooks in here. */
   onProgress?: () => void;
+  /** Counts of the rollout, added to when given. */
+  counters?: RolloutCounters;
+}
+
+/** What a rollout cost in round trips: hardware-independent counts (docs/benchmarks.md). */
+export interface RolloutCounters {
+  /** Reads of results from the backend to the CPU: one per position on tfjs's kernels, one per tool round on the GPU loop. */
+  readbacks: number;
+  /** Tool-call rounds: the most calls any one row closed (each row's calls run one after another). */
+  toolRounds: number;
 }
 
 /** The forced tokens a prompt starts with: BOS, the problem, "=". */
@@ -77,6 +91,8 @@ interface RowState {
   toolCalls: ToolCallRecord[];
   /** Index of the open call's first token, or -1. */
   callStart: number;
+  /** Calls the policy closed in this rollout (tool-call rounds are their maximum over rows). */
+  closes: number;
   finishReason: FinishReason | null;
 }
 
@@ -111,6 +127,7 @@ async function sampleRows(policy: Policy, rowItems: TaskItem[], options: Rollout
     forced: promptTokens(item).map((id) => ({ id, kind: 'prompt' as const })),
     toolCalls: [],
     callStart: -1,
+    closes: 0,
     finishReason: null,
   }));
   return runRows(policy, rows, options);
@@ -139,6 +156,7 @@ export async function sampleContinuations(policy: Policy, starts: ContinuationSt
     forced: start.prefix.map((token) => ({ ...token })),
     toolCalls: start.toolCalls.slice(),
     callStart: start.callStart,
+    closes: 0,
     finishReason: null,
   }));
   await runRows(policy, rows, options);
@@ -156,50 +174,88 @@ export async function sampleContinuations(policy: Policy, starts: ContinuationSt
   });
 }
 
+/**
+ * The uniform each row draws its token at each position with: [rows * T], row-major, all drawn
+ * before decoding starts, so a row's draws do not depend on when the other rows sample (the GPU
+ * loop advances rows at their own pace).
+ */
+export function drawUniforms(rng: Rng, rows: number, contextLength: number): Float32Array {
+  const draws = new Float32Array(rows * contextLength);
+  for (let i = 0; i < draws.length; i++) draws[i] = rng.next();
+  return draws;
+}
+
 async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions): Promise<RowState[]> {
   const maxLength = policy.config.contextLength;
   // Position 0 is BOS for every row; take it now so each decoding step feeds a known token.
   for (const row of rows) row.tokens.push(takeForced(row));
+  const draws = drawUniforms(options.rng, rows.length, maxLength);
 
   const useCache = options.useCache ?? true;
   if (useCache && options.kernels !== 'stock' && (await chooseKernelPath(policy)).path === 'fused') {
-    await sampleRowsFused(policy, rows, options);
-    return rows;
-  }
-  const cache = emptyCache(policy);
-  try {
-    for (let position = 0; rows.some((row) => row.finishReason === null); position++) {
-      const logits = await nextLogits(policy, rows, position, cache, useCache); // [B * V]
-      rows.forEach((row, r) => advanceRow(row, () => sampleToken(logits, r, options), options, maxLength));
-      options.onProgress?.();
+    await sampleRowsOnGpu(policy, rows, draws, options);
+  } else {
+    const cache = emptyCache(policy);
+    try {
+      for (let position = 0; rows.some((row) => row.finishReason === null); position++) {
+        const logits = await nextLogits(policy, rows, position, cache, useCache); // [B * V]
+        if (options.counters) options.counters.readbacks += 1;
+        rows.forEach((row, r) =>
+          advanceRow(row, () => ({ ...drawToken(logits, r, options.temperature, draws[r * maxLength + position + 1]), kind: 'policy' }), options, maxLength),
+        );
+        options.onProgress?.();
+      }
+    } finally {
+      disposeCache(cache);
     }
-  } finally {
-    disposeCache(cache);
   }
+  if (options.counters) options.counters.toolRounds += Math.max(0, ...rows.map((row) => row.closes));
   return rows;
 }
 
 /**
- * The same loop on the fused kernels: the GPU draws each sampling row's token from the uniform the
- * stock path would have drawn (same rng, same row order), and returns token, log-prob and entropy
- * instead of the logits.
+ * The same rollout on the fused kernels, a tool round at a time: the GPU advances every row from
+ * its last token until it closes a call, ends or reaches the context length (a row table holds
+ * each row's position, forced tokens and draws, fusedKernels.ts ROW_TABLE); one readback brings
+ * back the round's tokens, which the CPU then takes exactly as the stock loop does (advanceRow),
+ * running the calls and queueing their results for the next round.
  */
-async function sampleRowsFused(policy: Policy, rows: RowState[], options: RolloutOptions): Promise<void> {
-  const maxLength = policy.config.contextLength;
+async function sampleRowsOnGpu(policy: Policy, rows: RowState[], draws: Float32Array, options: RolloutOptions): Promise<void> {
+  const T = policy.config.contextLength;
+  const stride = ROW_TABLE.stride(T);
   const decoder = new FusedDecoder(policy, rows.length);
-  const fed = new Int32Array(rows.length);
-  const draws = new Float32Array(rows.length);
   try {
-    for (let position = 0; rows.some((row) => row.finishReason === null); position++) {
-      rows.forEach((row, r) => {
-        fed[r] = row.tokens[position]?.id ?? PAD;
-        const samples = row.finishReason === null && row.forced.length === 0;
-        draws[r] = samples ? options.rng.next() : 0;
+    while (rows.some((row) => row.finishReason === null)) {
+      const table = new Float32Array(rows.length * stride);
+      let steps = 0;
+      rows.forEach((row, b) => {
+        if (row.finishReason !== null) return;
+        const at = b * stride;
+        const last = row.tokens.length - 1; // fed next
+        const forced = row.forced.slice(0, T - row.tokens.length);
+        table[at + ROW_TABLE.position] = last;
+        table[at + ROW_TABLE.active] = 1;
+        table[at + ROW_TABLE.forcedEnd] = row.tokens.length + forced.length;
+        table[at + ROW_TABLE.slot(last)] = row.tokens[last].id;
+        forced.forEach((token, i) => (table[at + ROW_TABLE.slot(row.tokens.length + i)] = token.id));
+        steps = Math.max(steps, T - row.tokens.length); // at most to the context length
       });
-      const sampled = await decoder.step(fed, draws, options.temperature);
-      rows.forEach((row, r) =>
-        advanceRow(row, () => ({ id: sampled[r * 3], kind: 'policy', logprob: sampled[r * 3 + 1], entropy: sampled[r * 3 + 2] }), options, maxLength),
-      );
+      const after = await decoder.run(table, draws, steps, options.temperature);
+      if (options.counters) options.counters.readbacks += 1;
+      const lengths = rows.map((row) => row.tokens.length);
+      rows.forEach((row, b) => {
+        const at = b * stride;
+        const reached = after[at + ROW_TABLE.position];
+        while (row.finishReason === null && row.tokens.length <= reached) {
+          const slot = at + ROW_TABLE.slot(row.tokens.length);
+          const expected = row.forced[0]?.id;
+          advanceRow(row, () => ({ id: after[slot], kind: 'policy', logprob: after[slot + 1], entropy: after[slot + 2] }), options, T);
+          if (expected !== undefined && after[slot] !== expected) throw new Error(`the GPU loop fed token ${after[slot]} where the forced token ${expected} was due`);
+        }
+      });
+      if (rows.every((row, b) => row.tokens.length === lengths[b] && row.finishReason === null ? false : true) === false) {
+        throw new Error('the GPU loop returned a round in which an unfinished row did not advance');
+      }
       options.onProgress?.();
     }
   } finally {
@@ -274,6 +330,7 @@ function afterPolicyToken(row: RowState, options: RolloutOptions): void {
   } else if (id === CALL_OPEN && row.callStart < 0) {
     row.callStart = index + 1;
   } else if (id === CALL_CLOSE) {
+    row.closes += 1;
     if (row.toolCalls.length >= options.maxToolCalls) {
       row.finishReason = 'tool_limit';
       return;

@@ -10,7 +10,7 @@ import { startDispatchCounter } from './model/dispatchCounter';
 import type { StepMetrics, UpdateMetrics } from './metrics';
 import { Rng } from './rng';
 import { stepSettingFields, type StepSettingField } from './settings';
-import { sampleGroups, type FinishReason, type Trajectory } from './rollout';
+import { sampleGroups, type FinishReason, type RolloutCounters, type Trajectory } from './rollout';
 import { isBonusEligible } from './tao/bonus';
 import { policyLoss, type LossBatch } from './tao/loss';
 import { shapeBatch } from './tao/shape';
@@ -113,6 +113,7 @@ export class Trainer {
     let rolloutMs = 0;
     // GPU dispatches of the rollouts (WebGPU only): what the fused kernels save.
     const dispatches = startDispatchCounter();
+    const counters: RolloutCounters = { readbacks: 0, toolRounds: 0 };
     try {
       while (genBatches < maxBatches && survivors.length < config.promptsPerStep) {
         const items = Array.from({ length: promptsPerBatch }, () => trainingItem(this.task, promptRng));
@@ -123,6 +124,7 @@ export class Trainer {
           environment: this.environment,
           rng: new Rng(config.seed).fork(`sampling:${stepIndex}:${genBatches}`),
           onProgress: this.onProgress ?? undefined,
+          counters,
         });
         rolloutMs += performance.now() - t0;
         const groupOffset = genBatches * promptsPerBatch;
@@ -180,6 +182,8 @@ export class Trainer {
       'perf/sampled_tokens_per_s': sampledTokens / Math.max(1e-9, rolloutMs / 1000),
       'perf/trained_tokens_per_s': update ? update['batch/tokens'] / Math.max(1e-9, updateMs / 1000) : 0,
       ...(dispatches ? { 'perf/dispatches_per_sampled_token': dispatches.count / Math.max(1, sampledTokens) } : {}),
+      'perf/readbacks_per_rollout': counters.readbacks / Math.max(1, genBatches),
+      'perf/tool_rounds_per_rollout': counters.toolRounds / Math.max(1, genBatches),
     };
     return {
       step: stepIndex,

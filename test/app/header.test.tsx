@@ -45,8 +45,15 @@ describe('Header', () => {
     receive({ type: 'kernels', kernels: { path: 'fused', reason: 'fused WGSL kernels sample on WebGPU' } });
     expect(screen.getByText('fused WGSL kernels').getAttribute('title')).toBe('fused WGSL kernels sample on WebGPU');
     expect(screen.queryByRole('note')).toBeNull();
-    receive({ type: 'step', report: report(1, { 'time/step_s': 2, 'perf/sampled_tokens_per_s': 50, 'perf/dispatches_per_sampled_token': 4.83 }) });
+    receive({
+      type: 'step',
+      report: report(1, { 'time/step_s': 2, 'perf/sampled_tokens_per_s': 50, 'perf/dispatches_per_sampled_token': 4.83, 'perf/readbacks_per_rollout': 3, 'perf/tool_rounds_per_rollout': 2 }),
+    });
     expect(screen.getByText('4.8')).toBeTruthy();
+    // Readbacks per rollout beside the dispatches, with the tool rounds they are bounded by.
+    const readbacks = screen.getByText('3.0').closest('.wb-stat')!;
+    expect(readbacks.textContent).toBe('3.0 readbacks/rollout');
+    expect(readbacks.getAttribute('title')).toContain('(2.0 tool rounds per rollout)');
     receive({
       type: 'kernels',
       kernels: { path: 'stock', reason: 'the fused kernels failed their self-check', warning: 'a fused WebGPU shader did not compile on this adapter: bad' },

@@ -84,6 +84,8 @@ export function Header() {
   const stepSeconds = last?.metrics['time/step_s'];
   const tokensPerSecond = last?.metrics['perf/sampled_tokens_per_s'];
   const dispatchesPerToken = last?.metrics['perf/dispatches_per_sampled_token'];
+  const readbacksPerRollout = last?.metrics['perf/readbacks_per_rollout'];
+  const toolRoundsPerRollout = last?.metrics['perf/tool_rounds_per_rollout'];
 
   return (
     <header className="wb-header">
@@ -135,6 +137,14 @@ export function Header() {
         {dispatchesPerToken !== undefined && (
           <span className="wb-stat" title="GPU dispatches of the last step's rollouts per sampled token (a decoding position serves every row of the batch)">
             <span className="wb-stat-value">{dispatchesPerToken.toFixed(1)}</span> dispatches/tok
+          </span>
+        )}
+        {dispatchesPerToken !== undefined && readbacksPerRollout !== undefined && (
+          <span
+            className="wb-stat"
+            title={`GPU-to-CPU reads per rollout of the last step: one per decoding position on tfjs kernels, one per tool round on the fused loop (${(toolRoundsPerRollout ?? 0).toFixed(1)} tool rounds per rollout)`}
+          >
+            <span className="wb-stat-value">{readbacksPerRollout.toFixed(1)}</span> readbacks/rollout
           </span>
         )}
         <span className={`wb-status wb-status-${status}`}>

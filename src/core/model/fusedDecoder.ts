@@ -9,19 +9,20 @@ import * as tf from '@tensorflow/tfjs';
 import { BOS, encode } from '../tokenizer';
 import { drawToken } from './draw';
 import { columnSum, fusedCausalAttention, fusedTrainingOps } from './fusedTraining';
-import { FusedKernels, type KernelName, type ProgramUniform, type WebGPUBackendLike } from './fusedKernels';
+import { FusedKernels, type KernelName, type ProgramUniform, ROW_TABLE, type WebGPUBackendLike } from './fusedKernels';
 import { checkOnce, kernelPreference, type KernelPathStatus } from './kernelPath';
 import { causalAttention, decodeStep, disposeCache, emptyCache, type Policy, stockLayerNorm } from './transformer';
 
 export { kernelPreference, setKernelPreference, type KernelPathStatus } from './kernelPath';
 
 /**
- * One fused decoding pass over a batch of rows: feed one token per row at the next position,
- * get back each row's sampled token, its log-probability and the entropy it was drawn from.
- * Owns one [B, T, 3D] cache tensor per layer; call `dispose` when the batch is done.
+ * Fused decoding over a batch of rows that each carry their own position (the row table,
+ * fusedKernels.ts ROW_TABLE): `run` advances every active row position after position on the GPU
+ * and reads the table back once at the end. Owns one [B, T, 3D] cache tensor per layer; call
+ * `dispose` when the batch is done.
  */
 export class FusedDecoder {
-  /** Positions already fed (the next token goes to this position). */
+  /** Positions already fed through `step` (the next token goes to this position). */
   position = 0;
   private readonly kernels: FusedKernels;
   private readonly caches: tf.Tensor3D[];
@@ -36,62 +37,89 @@ export class FusedDecoder {
   }
 
   /**
-   * tokens [B] at `position`; draws [B], the uniform each sampling row draws with (ignored for
-   * the others); temperature 0 is greedy (log-prob and entropy 0, as the stock path records).
-   * Returns [B * 3]: token id, log-probability, entropy, per row.
+   * Runs `steps` decoding positions for the active rows of `table` ([B * ROW_TABLE.stride(T)]),
+   * each drawing the token at position t of row b with the uniform draws[b * T + t]; temperature
+   * 0 is greedy (log-prob and entropy 0, as the stock path records). A row stops at the end of
+   * text, a closed tool call or the context length. Returns the table after the last position:
+   * one readback.
    */
-  async step(tokens: Int32Array, draws: Float32Array, temperature: number): Promise<Float32Array> {
+  async run(table: Float32Array, draws: Float32Array, steps: number, temperature: number): Promise<Float32Array> {
     const { config, weights: w } = this.policy;
     const B = this.rows;
     const { width: D, contextLength: T } = config;
     const M = D * config.mlpRatio;
-    if (tokens.length !== B || draws.length !== B) throw new Error(`FusedDecoder.step: expected ${B} tokens and draws, got ${tokens.length} and ${draws.length}`);
-    if (this.position >= T) throw new Error(`FusedDecoder.step: position ${this.position} is past the context length ${T}`);
-    const backend = tf.backend() as unknown as WebGPUBackendLike;
-    const at: ProgramUniform[] = [
-      { type: 'int32', data: [B] },
-      { type: 'int32', data: [this.position] },
-    ];
-    const run = (name: KernelName, inputs: tf.TensorInfo[], shape: number[]): tf.Tensor =>
-      tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(this.kernels.program(name, B, shape), inputs, 'float32', at));
-
-    const ids = tf.tensor1d(tokens, 'int32');
-    const uniforms = tf.tensor1d(draws, 'float32');
-    let x = run('embed', [ids, w.tokenEmbedding, w.positionEmbedding], [B, D]); // [B, D]
-    w.blocks.forEach((block, layer) => {
-      const cache = this.caches[layer];
-      backend.runWebGPUProgram(
-        this.kernels.program('qkv', B, cache.shape),
-        [x, block.ln1Gain, block.ln1Bias, block.qkvWeight, block.qkvBias],
-        'float32',
-        at,
-        cache,
-      );
-      const attended = run('attention', [cache], [B, D]);
-      const x1 = run('proj', [attended, block.projWeight, block.projBias, x], [B, D]);
-      const hidden = run('fc', [x1, block.ln2Gain, block.ln2Bias, block.fcWeight, block.fcBias], [B, M]);
-      const x2 = run('out', [hidden, block.outWeight, block.outBias, x1], [B, D]);
-      tf.dispose([x, attended, x1, hidden]);
-      x = x2;
-    });
-    const sampled = tf.engine().makeTensorFromTensorInfo(
-      backend.runWebGPUProgram(
-        this.kernels.program('head', B, [B, 3]),
-        [x, w.lnFinalGain, w.lnFinalBias, w.tokenEmbedding, uniforms],
-        'float32',
-        [
-          { type: 'int32', data: [B] },
-          { type: 'float32', data: [temperature] },
-        ],
-      ),
-    );
-    tf.dispose([x, ids, uniforms]);
-    this.position += 1;
-    try {
-      return (await sampled.data()) as Float32Array;
-    } finally {
-      sampled.dispose();
+    if (table.length !== B * ROW_TABLE.stride(T) || draws.length !== B * T) {
+      throw new Error(`FusedDecoder.run: expected a table of ${B} x ${ROW_TABLE.stride(T)} and ${B} x ${T} draws, got ${table.length} and ${draws.length}`);
     }
+    const backend = tf.backend() as unknown as WebGPUBackendLike;
+    const rowsUniform: ProgramUniform[] = [{ type: 'int32', data: [B] }];
+    const rowTable = tf.tensor1d(table, 'float32');
+    const uniforms = tf.tensor1d(draws, 'float32');
+    const run = (name: KernelName, inputs: tf.TensorInfo[], shape: number[]): tf.Tensor =>
+      tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(this.kernels.program(name, B, shape), inputs, 'float32', rowsUniform));
+    try {
+      for (let step = 0; step < steps; step++) {
+        let x = run('embed', [rowTable, w.tokenEmbedding, w.positionEmbedding], [B, D]); // [B, D]
+        w.blocks.forEach((block, layer) => {
+          const cache = this.caches[layer];
+          backend.runWebGPUProgram(
+            this.kernels.program('qkv', B, cache.shape),
+            [x, block.ln1Gain, block.ln1Bias, block.qkvWeight, block.qkvBias, rowTable],
+            'float32',
+            rowsUniform,
+            cache,
+          );
+          const attended = run('attention', [cache, rowTable], [B, D]);
+          const x1 = run('proj', [attended, block.projWeight, block.projBias, x, rowTable], [B, D]);
+          const hidden = run('fc', [x1, block.ln2Gain, block.ln2Bias, block.fcWeight, block.fcBias, rowTable], [B, M]);
+          const x2 = run('out', [hidden, block.outWeight, block.outBias, x1, rowTable], [B, D]);
+          tf.dispose([x, attended, x1, hidden]);
+          x = x2;
+        });
+        backend.runWebGPUProgram(
+          this.kernels.program('head', B, rowTable.shape),
+          [x, w.lnFinalGain, w.lnFinalBias, w.tokenEmbedding, uniforms],
+          'float32',
+          [
+            { type: 'int32', data: [B] },
+            { type: 'float32', data: [temperature] },
+          ],
+          rowTable,
+        );
+        x.dispose();
+      }
+      return (await rowTable.data()) as Float32Array;
+    } finally {
+      tf.dispose([rowTable, uniforms]);
+    }
+  }
+
+  /**
+   * One position for every row: tokens [B] fed at `position`, each row drawing with draws[b].
+   * Returns [B * 3]: token id, log-probability, entropy, per row. (The self-check and the tests
+   * compare the kernels position by position through this.)
+   */
+  async step(tokens: Int32Array, draws: Float32Array, temperature: number): Promise<Float32Array> {
+    const B = this.rows;
+    const T = this.policy.config.contextLength;
+    const stride = ROW_TABLE.stride(T);
+    if (tokens.length !== B || draws.length !== B) throw new Error(`FusedDecoder.step: expected ${B} tokens and draws, got ${tokens.length} and ${draws.length}`);
+    if (this.position >= T - 1) throw new Error(`FusedDecoder.step: position ${this.position} leaves no room for a token before the context length ${T}`);
+    const p = this.position;
+    const table = new Float32Array(B * stride);
+    const perPosition = new Float32Array(B * T);
+    for (let b = 0; b < B; b++) {
+      table[b * stride + ROW_TABLE.position] = p;
+      table[b * stride + ROW_TABLE.active] = 1;
+      table[b * stride + ROW_TABLE.forcedEnd] = p + 1;
+      table[b * stride + ROW_TABLE.slot(p)] = tokens[b];
+      perPosition[b * T + p + 1] = draws[b];
+    }
+    const after = await this.run(table, perPosition, 1, temperature);
+    this.position += 1;
+    const sampled = new Float32Array(B * 3);
+    for (let b = 0; b < B; b++) sampled.set(after.subarray(b * stride + ROW_TABLE.slot(p + 1), b * stride + ROW_TABLE.slot(p + 2)), b * 3);
+    return sampled;
   }
 
   dispose(): void {

@@ -2,14 +2,21 @@
 // `runWebGPUProgram`. The stock path (transformer.ts `decodeStep`) launches about fifty tfjs ops
 // per layer; here a layer is five dispatches and the embedding and the sampling head one each:
 //
-//   embed      tokens, positions                      -> x [B, D]
-//   per layer  1 qkv        LayerNorm 1, x @ Wqkv + b  -> row `position` of the layer's cache
+//   embed      each row's token at its position        -> x [B, D]
+//   per layer  1 qkv        LayerNorm 1, x @ Wqkv + b  -> the row's position in the layer's cache
 //              2 attention  q . keys, softmax, @ values -> attended [B, D]
 //              3 proj       x + attended @ Wp + b      -> x1 [B, D]
 //              4 fc         relu(LayerNorm 2 (x1) @ Wfc + b) -> hidden [B, M]
 //              5 out        x1 + hidden @ Wout + b     -> x2 [B, D]
-//   head       final LayerNorm, tied logits, softmax at temperature over the emittable tokens,
-//              entropy, the draw from a given uniform and its log-probability -> [B, 3]
+//   head       the next token of each row: a forced one already in the row table, or the draw
+//              from final LayerNorm, tied logits, softmax at temperature over the emittable
+//              tokens (with its log-probability and entropy); then the row's new position, and
+//              whether it stops (end of text, a closed tool call, the context length)
+//
+// Every row carries its own position in the row table (ROW_TABLE below), so rows advance on the
+// GPU position after position with no readback: a row that closes a tool call or ends stops
+// advancing (its threads return at once) until the CPU, reading the table back once per tool
+// round, runs the calls and writes the results as forced tokens (rollout.ts).
 //
 // Rows never interact while decoding, so every kernel is one thread per output element (or per
 // row and head, per row, or per 16 outputs of a row) and a LayerNorm is recomputed by each thread
@@ -20,7 +27,7 @@
 
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './config';
-import { EMITTABLE } from '../tokenizer';
+import { CALL_CLOSE, EMITTABLE, EOS } from '../tokenizer';
 
 /** The part of tfjs-backend-webgpu's WebGPUProgram interface these kernels fill in. */
 export interface FusedProgram {
@@ -62,6 +69,21 @@ export type DecodeKernel = 'embed' | 'qkv' | 'attention' | 'proj' | 'fc' | 'out'
 export type TrainingKernel = 'attnForward' | 'attnProbGrad' | 'attnInputGrad' | 'columnSum' | 'lnForward' | 'lnStats' | 'lnInputGrad' | 'lnGainGrad';
 export type KernelName = DecodeKernel | TrainingKernel;
 
+/**
+ * The row table, one row of ROW_TABLE.stride(T) floats per batch row: the position of the token
+ * the row feeds next, 1 while it advances (0 once stopped), the first position it samples at
+ * (positions before it hold forced tokens), then for every position t < T the token there, its
+ * log-probability and the entropy it was drawn from (0, 0 for forced tokens).
+ */
+export const ROW_TABLE = {
+  position: 0,
+  active: 1,
+  forcedEnd: 2,
+  /** Offset of position t's token; its log-probability and entropy follow. */
+  slot: (t: number) => 3 + 3 * t,
+  stride: (T: number) => 3 + 3 * T,
+} as const;
+
 /** Dispatches per decoding position: the embedding, five per layer, the head. */
 export function fusedDispatchesPerPosition(layers: number): number {
   return 1 + 5 * layers + 1;
@@ -96,13 +118,24 @@ function sizesOf(config: ModelConfig): Sizes {
  * returns past the last thread, and sets b (the row), j0 (its first output) and base (the row's
  * start in a [rows, D] input).
  */
-function chunkedRowMain(width: number, D: number): string {
+function chunkedRowMain(width: number, D: number, guard = ''): string {
   return `
 fn main(index : i32) {
   if (index >= uniforms.rows * ${width / CHUNK}) { return; }
-  let b = index / ${width / CHUNK};
+  let b = index / ${width / CHUNK};${guard}
   let j0 = (index - b * ${width / CHUNK}) * ${CHUNK};
   let base = b * ${D};`;
+}
+
+/**
+ * Decoding kernels open with this after \`let b\`: a stopped row's threads return, and \`pos\` is the
+ * position the row feeds (from the row table, input \`rowTable\`).
+ */
+function rowGuard(T: number): string {
+  const stride = ROW_TABLE.stride(T);
+  return `
+  if (rowTable[b * ${stride} + ${ROW_TABLE.active}] == 0.0) { return; }
+  let pos = i32(rowTable[b * ${stride} + ${ROW_TABLE.position}]);`;
 }
 
 /** Mean and 1 / sqrt(variance + eps) of row `base` of `source` ([*, D]), as tf.moments and layerNorm compute them. */
@@ -154,8 +187,8 @@ fn softmaxScores(row : i32, first : i32, t : i32, h : i32) -> f32 {
  * LayerNorm of row b of xIn, then its product with wMat [D, width], CHUNK outputs per thread
  * (from column j0); `store(c)` writes output j0 + c from acc[c].
  */
-function normedProjection({ D }: Sizes, width: number, store: (c: string) => string): string {
-  return `${chunkedRowMain(width, D)}${layerNormStats('xIn', D)}
+function normedProjection({ T, D }: Sizes, width: number, store: (c: string) => string): string {
+  return `${chunkedRowMain(width, D, rowGuard(T))}${layerNormStats('xIn', D)}
   var acc : array<f32, ${CHUNK}>;
   for (var i = 0; i < ${D}; i++) {
     let normed = (xIn[base + i] - mean) * scale * lnGain[i] + lnBias[i];
@@ -166,11 +199,11 @@ function normedProjection({ D }: Sizes, width: number, store: (c: string) => str
 }
 
 /** residual + (source [B, inner] @ wMat [inner, D] + wBias): one thread per output. */
-function projectAndAdd(source: string, inner: number, D: number): string {
+function projectAndAdd(source: string, inner: number, D: number, T: number): string {
   return `
 fn main(index : i32) {
   if (index >= uniforms.rows * ${D}) { return; }
-  let b = index / ${D};
+  let b = index / ${D};${rowGuard(T)}
   let j = index - b * ${D};
   var acc = 0.0;
   for (var i = 0; i < ${inner}; i++) { acc += ${source}[b * ${inner} + i] * wMat[i * ${D} + j]; }
@@ -194,28 +227,30 @@ function attentionPrologue(H: number): string {
 
 function userCode(name: KernelName, s: Sizes): string {
   const { T, D, H, K, M, V, N3 } = s;
+  const stride = ROW_TABLE.stride(T);
   switch (name) {
-    case 'embed': // tokenIds [B] int32, tokEmb [V, D], posEmb [T, D] -> [B, D]
+    case 'embed': // rowTable, tokEmb [V, D], posEmb [T, D] -> [B, D]
       return `
 fn main(index : i32) {
   if (index >= uniforms.rows * ${D}) { return; }
-  let b = index / ${D};
+  let b = index / ${D};${rowGuard(T)}
   let j = index - b * ${D};
-  result[index] = tokEmb[tokenIds[b] * ${D} + j] + posEmb[uniforms.position * ${D} + j];
+  let token = i32(rowTable[b * ${ROW_TABLE.stride(T)} + ${ROW_TABLE.slot(0)} + pos * 3]);
+  result[index] = tokEmb[token * ${D} + j] + posEmb[pos * ${D} + j];
 }`;
-    case 'qkv': // xIn [B, D], lnGain [D], lnBias [D], wMat [D, 3D], wBias [3D] -> cache [B, T, 3D] at `position`
-      return normedProjection(s, N3, (c) => `result[(b * ${T} + uniforms.position) * ${N3} + j0 + ${c}] = acc[${c}] + wBias[j0 + ${c}];`);
-    case 'attention': // cache [B, T, 3D] -> attended [B, D]; one thread per row and head
+    case 'qkv': // xIn [B, D], lnGain [D], lnBias [D], wMat [D, 3D], wBias [3D], rowTable -> cache [B, T, 3D] at each row's position
+      return normedProjection(s, N3, (c) => `result[(b * ${T} + pos) * ${N3} + j0 + ${c}] = acc[${c}] + wBias[j0 + ${c}];`);
+    case 'attention': // cache [B, T, 3D], rowTable -> attended [B, D]; one thread per row and head
       return `
 fn main(index : i32) {
   if (index >= uniforms.rows * ${H}) { return; }
-  let b = index / ${H};
+  let b = index / ${H};${rowGuard(T)}
   let h = index - b * ${H};
   let rowBase = b * ${T} * ${N3};
-  let qBase = rowBase + uniforms.position * ${N3} + h * ${K};
+  let qBase = rowBase + pos * ${N3} + h * ${K};
   var scores : array<f32, ${T}>;
   var best = ${LOWEST};
-  for (var t = 0; t <= uniforms.position; t++) {
+  for (var t = 0; t <= pos; t++) {
     let kBase = rowBase + t * ${N3} + ${D} + h * ${K};
     var dot = 0.0;
     for (var k = 0; k < ${K}; k++) { dot += cache[qBase + k] * cache[kBase + k]; }
@@ -224,7 +259,7 @@ fn main(index : i32) {
   }
   var acc : array<f32, ${K}>;
   var total = 0.0;
-  for (var t = 0; t <= uniforms.position; t++) {
+  for (var t = 0; t <= pos; t++) {
     let weight = exp(scores[t] - best);
     total += weight;
     let vBase = rowBase + t * ${N3} + ${2 * D} + h * ${K};
@@ -233,17 +268,25 @@ fn main(index : i32) {
   for (var k = 0; k < ${K}; k++) { result[b * ${D} + h * ${K} + k] = acc[k] / total; }
 }`;
     case 'proj': // attended [B, D], wMat [D, D], wBias [D], residual [B, D] -> [B, D]
-      return projectAndAdd('attended', D, D);
+      return projectAndAdd('attended', D, D, T);
     case 'fc': // xIn [B, D], lnGain, lnBias [D], wMat [D, M], wBias [M] -> [B, M]
       return normedProjection(s, M, (c) => `result[b * ${M} + j0 + ${c}] = max(acc[${c}] + wBias[j0 + ${c}], 0.0);`);
     case 'out': // hidden [B, M], wMat [M, D], wBias [D], residual [B, D] -> [B, D]
-      return projectAndAdd('hidden', M, D);
-    case 'head': // xIn [B, D], lnGain, lnBias [D], tokEmb [V, D], draws [B] -> [B, 3]: token, log-prob, entropy
+      return projectAndAdd('hidden', M, D, T);
+    case 'head': // xIn [B, D], lnGain, lnBias [D], tokEmb [V, D], draws [B, T] -> the row table, in place
       return `
 var<private> EMITTABLE : array<i32, ${V}> = array<i32, ${V}>(${EMITTABLE.map((e) => (e ? 1 : 0)).join(', ')});
 
 fn main(index : i32) {
   if (index >= uniforms.rows) { return; }
+  let row = index * ${stride};
+  if (result[row + ${ROW_TABLE.active}] == 0.0) { return; }
+  let p = i32(result[row + ${ROW_TABLE.position}]) + 1; // the position of the token this step decides
+  result[row + ${ROW_TABLE.position}] = f32(p);
+  if (p < i32(result[row + ${ROW_TABLE.forcedEnd}])) { // forced: already in the table
+    if (p + 1 >= ${T}) { result[row + ${ROW_TABLE.active}] = 0.0; }
+    return;
+  }
   let base = index * ${D};${layerNormStats('xIn', D)}
   var normed : array<f32, ${D}>;
   for (var i = 0; i < ${D}; i++) { normed[i] = (xIn[base + i] - mean) * scale * lnGain[i] + lnBias[i]; }
@@ -272,7 +315,7 @@ fn main(index : i32) {
         entropy -= exp(lp) * lp;
       }
     }
-    let u = draws[index];
+    let u = draws[index * ${T} + p];
     var cumulative = 0.0;
     for (var v = 0; v < ${V}; v++) {
       if (EMITTABLE[v] == 1) {
@@ -283,9 +326,12 @@ fn main(index : i32) {
     }
     logprob = logits[chosen] / uniforms.temperature - logZ;
   }
-  result[index * 3] = f32(chosen);
-  result[index * 3 + 1] = logprob;
-  result[index * 3 + 2] = entropy;
+  let slot = row + ${ROW_TABLE.slot(0)} + p * 3;
+  result[slot] = f32(chosen);
+  result[slot + 1] = logprob;
+  result[slot + 2] = entropy;
+  // The CPU takes over at the end of text or a closed call (it runs the tool); the table ends at T.
+  if (chosen == ${EOS} || chosen == ${CALL_CLOSE} || p + 1 >= ${T}) { result[row + ${ROW_TABLE.active}] = 0.0; }
 }`;
     // Training: qkv [N, 3D] with row n = b * seqLen + t (q, k, v side by side, head h at
     // columns h K .. h K + K of each), as transformer.ts `forward` computes it. seqLen is a uniform.
@@ -405,12 +451,12 @@ fn main(index : i32) {
 }
 
 const INPUTS: Record<KernelName, string[]> = {
-  embed: ['tokenIds', 'tokEmb', 'posEmb'],
-  qkv: ['xIn', 'lnGain', 'lnBias', 'wMat', 'wBias'],
-  attention: ['cache'],
-  proj: ['attended', 'wMat', 'wBias', 'residual'],
-  fc: ['xIn', 'lnGain', 'lnBias', 'wMat', 'wBias'],
-  out: ['hidden', 'wMat', 'wBias', 'residual'],
+  embed: ['rowTable', 'tokEmb', 'posEmb'],
+  qkv: ['xIn', 'lnGain', 'lnBias', 'wMat', 'wBias', 'rowTable'],
+  attention: ['cache', 'rowTable'],
+  proj: ['attended', 'wMat', 'wBias', 'residual', 'rowTable'],
+  fc: ['xIn', 'lnGain', 'lnBias', 'wMat', 'wBias', 'rowTable'],
+  out: ['hidden', 'wMat', 'wBias', 'residual', 'rowTable'],
   head: ['xIn', 'lnGain', 'lnBias', 'tokEmb', 'draws'],
   attnForward: ['qkv'],
   attnProbGrad: ['qkv', 'dOut'],
@@ -424,12 +470,12 @@ const INPUTS: Record<KernelName, string[]> = {
 
 /** Program-defined uniforms, in the order the caller passes them. */
 const UNIFORMS: Record<KernelName, string> = {
-  embed: 'rows : i32, position : i32,',
-  qkv: 'rows : i32, position : i32,',
-  attention: 'rows : i32, position : i32,',
-  proj: 'rows : i32, position : i32,',
-  fc: 'rows : i32, position : i32,',
-  out: 'rows : i32, position : i32,',
+  embed: 'rows : i32,',
+  qkv: 'rows : i32,',
+  attention: 'rows : i32,',
+  proj: 'rows : i32,',
+  fc: 'rows : i32,',
+  out: 'rows : i32,',
   head: 'rows : i32, temperature : f32,',
   attnForward: 'rows : i32, seqLen : i32,',
   attnProbGrad: 'rows : i32, seqLen : i32,',
@@ -460,7 +506,6 @@ function threads(name: KernelName, rows: number, s: Sizes): number {
       return rows * s.N3;
     case 'qkv':
       return rows * (s.N3 / CHUNK);
-      return rows * s.N3;
     case 'attention':
       return rows * s.H;
     case 'fc':
