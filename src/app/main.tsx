@@ -13,7 +13,8 @@ import { liveDifference, runToReopen, startPersistence, wasReloaded } from './pe
 import { RunsDb, type SavedRun } from './runsDb';
 import { useSavedRuns } from './savedRuns';
 
-// `?backend=webgpu|webgl|wasm|cpu` picks the backend (default: the best the browser offers).
+// `?backend=webgpu|webgl|wasm|cpu` picks the backend, even a slow software one (default 'auto': the
+// fastest this machine really has, worker/backendChoice.ts).
 const requestedBackend = new URLSearchParams(window.location.search).get('backend');
 if (requestedBackend !== null && isBackendName(requestedBackend)) useWorkbench.setState({ backendChoice: requestedBackend });
 

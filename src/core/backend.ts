@@ -139,10 +139,12 @@ export function defaultBrowserWasmPaths(): Record<string, string> {
 async function registerWebGPU(label: string): Promise<string> {
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (gpu == null) {
-    const where = tf.env().getBool('IS_NODE')
-      ? 'in Node, call installNodeWebGPU() or useNodeBackend() from src/cli/nodeWebgpu.ts first'
-      : 'this browser does not expose WebGPU (try a recent Chrome or Edge over http://localhost or https)';
-    throw new Error(`${label} is not available: navigator.gpu is missing (${where}).`);
+    // A person reads the browser's message on the page: no source paths there.
+    throw new Error(
+      tf.env().getBool('IS_NODE')
+        ? `${label} is not available: navigator.gpu is missing (in Node, call installNodeWebGPU() or useNodeBackend() from src/cli/nodeWebgpu.ts first).`
+        : `${label} is not available: this browser does not offer WebGPU (recent Chrome and Edge do, on pages served over https or from localhost).`,
+    );
   }
   try {
     await import('@tensorflow/tfjs-backend-webgpu');
@@ -169,8 +171,10 @@ async function registerWebGPU(label: string): Promise<string> {
   }
   if (adapter == null) {
     throw new Error(
-      `${label} is not available: navigator.gpu.requestAdapter() found no adapter ` +
-        '(no usable GPU or driver; headless Chromium needs --enable-unsafe-webgpu; in Node see src/cli/nodeWebgpu.ts).',
+      tf.env().getBool('IS_NODE')
+        ? `${label} is not available: navigator.gpu.requestAdapter() found no adapter (no usable GPU or driver; see src/cli/nodeWebgpu.ts).`
+        : `${label} is not available: this browser found no GPU it can use for WebGPU (no usable GPU or driver, or WebGPU ` +
+            'is turned off; headless Chromium needs --enable-unsafe-webgpu).',
     );
   }
   return describeAdapter(adapter);

@@ -12,7 +12,10 @@ import type { SettingChange } from '../runs/types';
 // 'settingsApplied' carries the changes a run file stores: the type is the file format's.
 export type { SettingChange };
 
-/** Backend preference: 'auto' tries WebGPU, then WebGL, then CPU. */
+/**
+ * Backend preference: 'auto' tries hardware WebGPU, hardware WebGL, WASM, CPU, then a software
+ * WebGPU or WebGL (worker/backendChoice.ts).
+ */
 export type BackendChoice = BackendName | 'auto';
 
 export type ToWorker =
@@ -82,7 +85,11 @@ export interface BackendReport {
   name: BackendName;
   /** WebGPU adapter description, when WebGPU runs. */
   adapter?: string;
-  /** Plain words when the preferred backend was not available, e.g. "WebGPU is not available in this browser: training on WebGL, slower". */
+  /**
+   * Plain words on why training runs here when it is not simply the first choice on real hardware,
+   * e.g. "Training on WebAssembly (wasm): WebGPU is not available in this browser and WebGL here is
+   * a software renderer (SwiftShader) that draws on the CPU, many times slower."
+   */
   fallback?: string;
 }
 

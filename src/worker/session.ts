@@ -4,8 +4,6 @@
 // No Worker API in here: tests drive it in Node with a plain `post`.
 
 import * as tf from '@tensorflow/tfjs';
-import type { BackendInfo } from '../core/backend';
-import { BACKEND_LABELS, type BackendName } from '../core/backendNames';
 import { chooseKernelPath } from '../core/model/fusedDecoder';
 import { deserializePolicy, loadWeights, serializePolicy, type CheckpointManifest } from '../core/checkpoint';
 import { resolveConfig, type Config } from '../core/config';
@@ -619,48 +617,4 @@ function nextMacrotask(): Promise<void> {
 function errorText(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.replace(/[.\s]+$/, '');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Backend choice
-
-/** Fastest first: the order 'auto' tries, and the fallbacks of a chosen backend that fails. */
-export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'cpu'];
-
-/** Rough speed rank for the small policies here, to say "slower" only when it is. */
-const BACKEND_SPEED: Record<BackendName, number> = { webgpu: 3, webgl: 2, wasm: 1, cpu: 0 };
-
-/**
- * Starts the chosen backend, or the next one in BACKEND_ORDER that works, and says in plain words
- * when it had to fall back (e.g. "WebGPU is not available in this browser: training on WebGL,
- * slower"), followed by the reasons. Throws when none starts.
- */
-export async function startPreferredBackend(
-  choice: BackendChoice,
-  start: (name: BackendName) => Promise<BackendInfo>,
-): Promise<BackendReport> {
-  const order = choice === 'auto' ? [...BACKEND_ORDER] : [choice, ...BACKEND_ORDER.filter((name) => name !== choice)];
-  const failed: { name: BackendName; reason: string }[] = [];
-  for (const name of order) {
-    let info: BackendInfo;
-    try {
-      info = await start(name);
-    } catch (error) {
-      failed.push({ name, reason: errorText(error) });
-      continue;
-    }
-    const report: BackendReport = { name: info.name };
-    if (info.adapter !== undefined) report.adapter = info.adapter;
-    if (failed.length > 0) report.fallback = fallbackText(choice, failed, info.name);
-    return report;
-  }
-  throw new Error(failed.map((f) => f.reason).join('; '));
-}
-
-function fallbackText(choice: BackendChoice, failed: { name: BackendName; reason: string }[], running: BackendName): string {
-  const labels = failed.map((f, i) => BACKEND_LABELS[f.name] + (i === 0 && choice !== 'auto' ? ' (your choice)' : ''));
-  const list = labels.length === 1 ? labels[0] : `${labels.slice(0, -1).join(', ')} and ${labels.at(-1)}`;
-  const slower = BACKEND_SPEED[running] < BACKEND_SPEED[failed[0].name] ? ', slower' : '';
-  const reasons = failed.map((f) => f.reason).join('; ');
-  return `${list} ${failed.length === 1 ? 'is' : 'are'} not available in this browser: training on ${BACKEND_LABELS[running]}${slower}. (${reasons}.)`;
 }

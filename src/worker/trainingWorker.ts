@@ -6,8 +6,9 @@ import { useBackend } from '../core/backend';
 import type { CheckpointManifest } from '../core/checkpoint';
 import { bundledCheckpointStem, checkpointFiles } from '../core/checkpointFiles';
 import type { ModelScale } from '../core/model/config';
-import { HEARTBEAT_MS, type FromWorker, type ToWorker } from './protocol';
-import { startPreferredBackend, TrainingSession, type Checkpoint } from './session';
+import { HEARTBEAT_MS, type BackendChoice, type BackendReport, type FromWorker, type ToWorker } from './protocol';
+import { probeRenderers, startPreferredBackend } from './backendChoice';
+import { TrainingSession, type Checkpoint } from './session';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -49,10 +50,21 @@ function missingCheckpoint(scale: ModelScale, task: string, why: string): Error 
   return new Error(`this page has no bundled checkpoint for the ${scale} scale on the ${task} task (${why}); choose a scale or task that ships one, e.g. tiny`);
 }
 
+/**
+ * The chosen backend, or for 'auto' the fastest this machine really has: the renderer strings are
+ * read first, so that a software WebGPU or WebGL (SwiftShader, llvmpipe) ranks below wasm and cpu.
+ * What was read and every reason in full go to the console; the page gets plain words.
+ */
+async function startBackend(choice: BackendChoice): Promise<BackendReport> {
+  const probe = await probeRenderers();
+  if (probe.seen.length > 0) console.info(`Renderers (read in ${Math.round(probe.ms)} ms): ${probe.seen.join('; ')}`);
+  return startPreferredBackend(choice, (name) => useBackend(name), { software: probe.software, log: (line) => console.info(line) });
+}
+
 const session = new TrainingSession({
   post: (message: FromWorker) => scope.postMessage(message),
   loadCheckpoint: loadBundledCheckpoint,
-  startBackend: (choice) => startPreferredBackend(choice, (name) => useBackend(name)),
+  startBackend,
 });
 
 scope.addEventListener('message', (event: MessageEvent<ToWorker>) => {

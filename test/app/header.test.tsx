@@ -29,14 +29,15 @@ function report(step: number, metrics: Record<string, number>): StepReport {
 }
 
 describe('Header', () => {
-  it('shows the backend, its adapter and a fallback in plain words', () => {
+  it('shows the backend, its adapter and why it runs there in plain words', () => {
     render(<Header />);
-    const fallback = 'WebGPU is not available in this browser: training on WebGL, slower';
+    const fallback =
+      'Training on WebAssembly (wasm): WebGPU is not available in this browser and WebGL here is a software renderer (SwiftShader) that draws on the CPU, many times slower.';
     receive({ type: 'backend', backend: { name: 'webgpu', adapter: 'google / swiftshader / SwiftShader driver 5.0.0 (fallback adapter)' } });
     expect(screen.getByText('WebGPU · google / swiftshader / SwiftShader driver 5.0.0 (fallback adapter)')).toBeTruthy();
-    receive({ type: 'backend', backend: { name: 'webgl', fallback } });
-    expect(screen.getByText('WebGL', { selector: '.wb-backend' })).toBeTruthy();
-    expect(screen.getByText(fallback)).toBeTruthy();
+    receive({ type: 'backend', backend: { name: 'wasm', fallback } });
+    expect(screen.getByText('WASM', { selector: '.wb-backend' })).toBeTruthy();
+    expect(screen.getByRole('note').textContent).toBe(fallback);
   });
 
   it('names the kernels that sample, warns when the fused ones were refused, and shows dispatches per token', () => {

@@ -1,4 +1,4 @@
-// The built workbench in real headless Chromium on the real WebGPU backend (SwiftShader here):
+// The built workbench in real headless Chromium on the real WebGPU backend (SwiftShader here, chosen):
 // start training, watch steps, discards and curves arrive, change the entropy bonus coefficient
 // live, pause, and step back to step 1. Sizes are tiny: software WebGPU is slow.
 
@@ -38,10 +38,12 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(url);
+    // Chosen: 'auto' ranks SwiftShader's WebGPU, a software renderer, below wasm (backendChoice.ts).
+    await page.goto(`${url}?backend=webgpu`);
     const status = page.getByRole('status');
     await expect.poll(() => status.textContent(), { timeout: 180_000 }).toMatch(/ready|paused/);
     expect(await page.locator('header').first().textContent()).toContain('WebGPU');
+    expect(await page.getByRole('note').first().textContent()).toMatch(/^Training on WebGPU, as chosen: WebGPU here is a software renderer \(SwiftShader\)/);
     // The fused WGSL kernels passed their self-check on this adapter and sample.
     await expect.poll(() => page.locator('header').first().textContent(), { timeout: 60_000 }).toContain('fused WGSL kernels');
 

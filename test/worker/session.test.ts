@@ -6,14 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { useBackend, type BackendName } from '../../src/core/backend';
+import { useBackend } from '../../src/core/backend';
 import { serializePolicy, type CheckpointManifest } from '../../src/core/checkpoint';
 import { resolveConfig, type Config } from '../../src/core/config';
 import type { ModelScale } from '../../src/core/model/config';
 import { namedWeights } from '../../src/core/model/transformer';
 import { Trainer } from '../../src/core/trainer';
 import type { FromWorker } from '../../src/worker/protocol';
-import { BROWSER_EVAL_PROMPTS, startPreferredBackend, TrainingSession, type Checkpoint } from '../../src/worker/session';
+import { BROWSER_EVAL_PROMPTS, TrainingSession, type Checkpoint } from '../../src/worker/session';
 
 const MODELS = path.resolve(__dirname, '../../public/models');
 
@@ -357,32 +357,5 @@ describe('TrainingSession', () => {
     expect(h.session.lastGoodStep).toBe(0);
     await h.session.handle({ type: 'step' });
     expect(stepsOf(h.posted).slice(stepsBefore)).toEqual([1]);
-  });
-});
-
-describe('startPreferredBackend', () => {
-  const starter = (available: BackendName[]) => async (name: BackendName) => {
-    if (!available.includes(name)) throw new Error(`${name} could not start`);
-    return { name, floatPrecision: 32, ...(name === 'webgpu' ? { adapter: 'nvidia / hopper' } : {}) };
-  };
-
-  it("'auto' takes WebGPU when it runs, with its adapter and no fallback", async () => {
-    expect(await startPreferredBackend('auto', starter(['webgpu', 'webgl', 'cpu']))).toEqual({ name: 'webgpu', adapter: 'nvidia / hopper' });
-  });
-
-  it('says in plain words when it falls back', async () => {
-    expect((await startPreferredBackend('auto', starter(['webgl', 'cpu']))).fallback).toBe(
-      'WebGPU is not available in this browser: training on WebGL, slower. (webgpu could not start.)',
-    );
-    expect((await startPreferredBackend('auto', starter(['cpu']))).fallback).toBe(
-      'WebGPU and WebGL are not available in this browser: training on CPU, slower. (webgpu could not start; webgl could not start.)',
-    );
-    const chosen = await startPreferredBackend('wasm', starter(['webgpu', 'cpu']));
-    expect(chosen).toMatchObject({ name: 'webgpu' });
-    expect(chosen.fallback).toBe('WASM (your choice) is not available in this browser: training on WebGPU. (wasm could not start.)');
-  });
-
-  it('throws every reason when nothing starts', async () => {
-    await expect(startPreferredBackend('auto', starter([]))).rejects.toThrow('webgpu could not start; webgl could not start; cpu could not start');
   });
 });

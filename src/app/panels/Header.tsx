@@ -1,6 +1,7 @@
 // The page header: which backend runs (and the WebGPU adapter), which kernels sample (fused WGSL
-// or tfjs's own), a fallback in plain words, the backend switcher, the step counter, the worker's
-// status, the last step's speed and GPU dispatches per token, and a failure with the way back.
+// or tfjs's own), in plain words why it runs there when that is not simply the first choice, the
+// backend switcher, the step counter, the worker's status, the last step's speed and GPU
+// dispatches per token, and a failure with the way back.
 
 import { BACKEND_LABELS } from '../../core/backendNames';
 import type { BackendChoice, FailureKind, WorkerStatus } from '../../worker/protocol';
@@ -11,7 +12,7 @@ import { ThemeToggle } from '../theme';
 import './panels.css';
 
 const BACKEND_OPTIONS: { value: BackendChoice; label: string }[] = [
-  { value: 'auto', label: 'auto (best available)' },
+  { value: 'auto', label: 'auto (fastest available)' },
   { value: 'webgpu', label: 'WebGPU' },
   { value: 'webgl', label: 'WebGL' },
   { value: 'cpu', label: 'CPU' },
