@@ -52,10 +52,9 @@ export function makeProgram(
   };
 }
 
-/** Runs `program` (one dispatch); `output`, when given, is written in place of a new tensor. */
-export function runProgram(program: FusedProgram, inputs: tf.TensorInfo[], uniforms: ProgramUniform[], output?: tf.TensorInfo): tf.Tensor {
-  const info = webgpuBackend().runWebGPUProgram(program, inputs, 'float32', uniforms, output);
-  return output !== undefined ? (output as tf.Tensor) : tf.engine().makeTensorFromTensorInfo(info);
+/** Runs `program` (one dispatch) into a new float32 tensor. */
+export function runProgram(program: FusedProgram, inputs: tf.TensorInfo[], uniforms: ProgramUniform[]): tf.Tensor {
+  return tf.engine().makeTensorFromTensorInfo(webgpuBackend().runWebGPUProgram(program, inputs, 'float32', uniforms));
 }
 
 /** A float32 tensor of `shape` with a GPU buffer and no values yet (to be filled by copies). */
