@@ -226,7 +226,8 @@ describe.skipIf(!nodeWebGPUAvailable())(`the fused update on WebGPU (skipped whe
     fused.values.forEach((g, i) => (worst = Math.max(worst, maxDifference(g, stock.values[i]))));
     expect(worst).toBeLessThan(1e-5);
     expect(Math.max(...stock.values.map((g) => Math.max(...g.map(Math.abs))))).toBeGreaterThan(1e-3); // not all zero
-    // Forward and backward of the whole loss, every fused kernel against tfjs's ops (207 and 435 at tiny before the dense layers).
+    // Forward and backward of the whole loss, every fused kernel against tfjs's ops (measured on a
+    // 2 x 12 batch at tiny: 435 on tfjs's ops, 207 with the fused attention and LayerNorm, 173 with the dense layers too).
     expect(fused.dispatches).toBeLessThan(stock.dispatches / 2);
     disposePolicy(policy);
   });
