@@ -5,8 +5,10 @@
 //   denseRelu      relu(x @ w + bias)          (MLP up)
 //   denseResidual  residual + (x @ w + bias)   (attention output and MLP down projections)
 //
-// Forward: one thread per output. Backward, with g = dy (masked by output > 0 for the ReLU):
-//   1 dx [N, I] = g @ w^T, one thread per input element
+// Every pass is one product computed as 4 x 4 blocks of outputs per thread (each value read
+// serves four outputs). Forward: x @ w and the form's epilogue. Backward, with g = dy (masked by
+// output > 0 for the ReLU):
+//   1 dx [N, I] = g @ w^T
 //   2 [dw; dbias] [I + 1, O]: row r < I is sum over rows of x[n, r] g[n, :], row I is the column
 //     sum of g; the two parts are copied out into dw and dbias (copies, not dispatches)
 // The residual's gradient is dy itself. tfjs's stock path takes 2-3 dispatches forward (matmul,
@@ -23,20 +25,34 @@ export type DenseForm = 'dense' | 'denseRelu' | 'denseResidual';
 
 const UNIFORMS = 'rows : i32, inner : i32, outer : i32,';
 
-function forwardCode(form: DenseForm): string {
-  const value = {
-    dense: 'acc + bias[o]',
-    denseRelu: 'max(acc + bias[o], 0.0)',
-    denseResidual: 'residual[index] + (acc + bias[o])',
-  }[form];
-  return `
+/**
+ * A product C [rowsOut, colsOut] = sum over k < depth of a(row, k) b(k, col), a 4 x 4 block of C
+ * per thread (each a and b read serves four outputs); `helpers` defines a, b and
+ * store(row, col, value), the three sizes are WGSL expressions. Rows and columns past the edge
+ * read the last valid one and are not stored.
+ */
+function tiledProduct(helpers: string, rowsOut: string, colsOut: string, depth: string): string {
+  const rows = [0, 1, 2, 3];
+  const stores = rows
+    .flatMap((r) => ['x', 'y', 'z', 'w'].map((c, j) => `  if (row0 + ${r} < rowsOut && col0 + ${j} < colsOut) { store(row0 + ${r}, col0 + ${j}, acc${r}.${c}); }`))
+    .join('\n');
+  return `${helpers}
+
 fn main(index : i32) {
-  if (index >= uniforms.rows * uniforms.outer) { return; }
-  let n = index / uniforms.outer;
-  let o = index - n * uniforms.outer;
-  var acc = 0.0;
-  for (var i = 0; i < uniforms.inner; i++) { acc += x[n * uniforms.inner + i] * w[i * uniforms.outer + o]; }
-  result[index] = ${value};
+  let rowsOut = ${rowsOut};
+  let colsOut = ${colsOut};
+  let tileCols = (colsOut + 3) / 4;
+  if (index >= ((rowsOut + 3) / 4) * tileCols) { return; }
+  let row0 = (index / tileCols) * 4;
+  let col0 = (index - (index / tileCols) * tileCols) * 4;
+${rows.map((r) => `  let r${r} = min(row0 + ${r}, rowsOut - 1);`).join('\n')}
+${rows.map((r) => `  let c${r} = min(col0 + ${r}, colsOut - 1);`).join('\n')}
+${rows.map((r) => `  var acc${r} = vec4<f32>(0.0);`).join('\n')}
+  for (var k = 0; k < ${depth}; k++) {
+    let bk = vec4<f32>(b(k, c0), b(k, c1), b(k, c2), b(k, c3));
+${rows.map((r) => `    acc${r} += a(r${r}, k) * bk;`).join('\n')}
+  }
+${stores}
 }`;
 }
 
@@ -50,34 +66,35 @@ function upstream(relu: boolean): string {
     : `fn upstream(n : i32, o : i32) -> f32 { return dy[n * uniforms.outer + o]; }`;
 }
 
-function inputGradCode(relu: boolean): string {
-  return `${upstream(relu)}
-
-fn main(index : i32) {
-  if (index >= uniforms.rows * uniforms.inner) { return; }
-  let n = index / uniforms.inner;
-  let i = index - n * uniforms.inner;
-  var acc = 0.0;
-  for (var o = 0; o < uniforms.outer; o++) { acc += upstream(n, o) * w[i * uniforms.outer + o]; }
-  result[index] = acc;
-}`;
+/** [N, O] = x [N, I] @ w [I, O], then the form's bias, ReLU or residual. */
+function forwardCode(form: DenseForm): string {
+  const value = {
+    dense: 'value + bias[col]',
+    denseRelu: 'max(value + bias[col], 0.0)',
+    denseResidual: 'residual[row * uniforms.outer + col] + (value + bias[col])',
+  }[form];
+  const helpers = `fn a(row : i32, k : i32) -> f32 { return x[row * uniforms.inner + k]; }
+fn b(k : i32, col : i32) -> f32 { return w[k * uniforms.outer + col]; }
+fn store(row : i32, col : i32, value : f32) { result[row * uniforms.outer + col] = ${value}; }`;
+  return tiledProduct(helpers, 'uniforms.rows', 'uniforms.outer', 'uniforms.inner');
 }
 
-function weightGradCode(relu: boolean): string {
-  return `${upstream(relu)}
+/** dx [N, I] = g [N, O] @ w^T. */
+function inputGradCode(relu: boolean): string {
+  const helpers = `${upstream(relu)}
+fn a(row : i32, k : i32) -> f32 { return upstream(row, k); }
+fn b(k : i32, col : i32) -> f32 { return w[col * uniforms.outer + k]; }
+fn store(row : i32, col : i32, value : f32) { result[row * uniforms.inner + col] = value; }`;
+  return tiledProduct(helpers, 'uniforms.rows', 'uniforms.inner', 'uniforms.outer');
+}
 
-fn main(index : i32) {
-  if (index >= (uniforms.inner + 1) * uniforms.outer) { return; }
-  let r = index / uniforms.outer;
-  let o = index - r * uniforms.outer;
-  var acc = 0.0;
-  if (r < uniforms.inner) {
-    for (var n = 0; n < uniforms.rows; n++) { acc += x[n * uniforms.inner + r] * upstream(n, o); }
-  } else {
-    for (var n = 0; n < uniforms.rows; n++) { acc += upstream(n, o); }
-  }
-  result[index] = acc;
-}`;
+/** [dw; dbias] [I + 1, O] = [x^T; ones] @ g: row I sums g over the rows. */
+function weightGradCode(relu: boolean): string {
+  const helpers = `${upstream(relu)}
+fn a(row : i32, k : i32) -> f32 { return select(x[k * uniforms.inner + min(row, uniforms.inner - 1)], 1.0, row == uniforms.inner); }
+fn b(k : i32, col : i32) -> f32 { return upstream(k, col); }
+fn store(row : i32, col : i32, value : f32) { result[row * uniforms.outer + col] = value; }`;
+  return tiledProduct(helpers, 'uniforms.inner + 1', 'uniforms.outer', 'uniforms.rows');
 }
 
 const CODE = {
@@ -85,6 +102,11 @@ const CODE = {
   inputGrad: { plain: inputGradCode(false), relu: inputGradCode(true) },
   weightGrad: { plain: weightGradCode(false), relu: weightGradCode(true) },
 };
+
+/** Threads of a product with [rows, cols] outputs: one per 4 x 4 block. */
+function blocks(rows: number, cols: number): number {
+  return Math.ceil(rows / 4) * Math.ceil(cols / 4);
+}
 
 function sizes(rows: number, inner: number, outer: number): ProgramUniform[] {
   return [
@@ -100,7 +122,7 @@ export function denseForward(form: DenseForm, x: tf.Tensor2D, w: tf.Tensor2D, bi
   const O = w.shape[1];
   const inputs = form === 'denseResidual' ? [x, w, bias, residual!] : [x, w, bias];
   const names = form === 'denseResidual' ? ['x', 'w', 'bias', 'residual'] : ['x', 'w', 'bias'];
-  return runProgram(makeProgram(`taoDense_${form}`, names, [N, O], N * O, UNIFORMS, CODE.forward[form]), inputs, sizes(N, I, O)) as tf.Tensor2D;
+  return runProgram(makeProgram(`taoDense_${form}`, names, [N, O], blocks(N, O), UNIFORMS, CODE.forward[form]), inputs, sizes(N, I, O)) as tf.Tensor2D;
 }
 
 /** dx, dw and dbias of a dense layer from its upstream gradient (`y`, the output, for the ReLU form). */
@@ -111,12 +133,12 @@ export function denseBackward(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, y
   const variant = relu ? 'relu' : 'plain';
   const uniforms = sizes(N, I, O);
   const dx = runProgram(
-    makeProgram(`taoDenseInputGrad_${variant}`, relu ? ['dy', 'w', 'y'] : ['dy', 'w'], [N, I], N * I, UNIFORMS, CODE.inputGrad[variant]),
+    makeProgram(`taoDenseInputGrad_${variant}`, relu ? ['dy', 'w', 'y'] : ['dy', 'w'], [N, I], blocks(N, I), UNIFORMS, CODE.inputGrad[variant]),
     relu ? [dy, w, y] : [dy, w],
     uniforms,
   ) as tf.Tensor2D;
   const both = runProgram(
-    makeProgram(`taoDenseWeightGrad_${variant}`, relu ? ['dy', 'x', 'y'] : ['dy', 'x'], [I + 1, O], (I + 1) * O, UNIFORMS, CODE.weightGrad[variant]),
+    makeProgram(`taoDenseWeightGrad_${variant}`, relu ? ['dy', 'x', 'y'] : ['dy', 'x'], [I + 1, O], blocks(I + 1, O), UNIFORMS, CODE.weightGrad[variant]),
     relu ? [dy, x, y] : [dy, x],
     uniforms,
   );
