@@ -146,6 +146,11 @@ export interface BackendResult {
     tensorsAfterFirstStep: number;
     tensorsAfterLastStep: number;
     leak: boolean;
+    /**
+     * WebGPU only: GPU dispatches of one RL-step update (forward, loss, backward and optimizer;
+     * Trainer.lastUpdateDispatches) on the last step that made one.
+     */
+    updateDispatches?: number;
     /** Tensors left once the trainer and the policy are disposed, minus those before the policy. */
     leftAfterDispose: number;
     /**
@@ -440,10 +445,12 @@ async function benchTraining(
   const reports: StepReport[] = [];
   let tensorsAfterFirstStep = 0;
   let tensorsAfterLastStep = 0;
+  let updateDispatches: number | undefined;
   try {
     for (let step = 1; step <= steps; step++) {
       const report = await trainer.runStep();
       reports.push(report);
+      updateDispatches = trainer.lastUpdateDispatches ?? updateDispatches;
       tensorsAfterLastStep = tf.memory().numTensors;
       if (step === 1) tensorsAfterFirstStep = tensorsAfterLastStep;
       const m = (key: StepMetricKey) => report.metrics[key] ?? NaN;
@@ -482,6 +489,7 @@ async function benchTraining(
     tensorsAfterLastStep,
     leak: tensorsAfterLastStep !== tensorsAfterFirstStep,
     leftAfterDispose: 0,
+    ...(updateDispatches !== undefined ? { updateDispatches } : {}),
   };
   return { training, firstStep: reports[0] };
 }
@@ -518,6 +526,10 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
     const stock = stockOf(r);
     return stock ? `${fixed(stock.training!.stepSeconds / r.training!.stepSeconds, 1)}x` : '-';
   };
+  const updateShare = (r: BackendResult): string => {
+    const [fused, stock] = [r.training!.updateDispatches, stockOf(r)?.training?.updateDispatches];
+    return fused !== undefined && stock !== undefined ? `${fixed((100 * fused) / stock)}%` : '-';
+  };
   const ratio = (r: BackendResult) => r.sampling!.ratio;
   const agreed = (r: BackendResult) => r.sampling!.agreement;
   if (measured.length > 0) {
@@ -545,6 +557,8 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
       ['sampled tokens/s in training rollouts', (r) => fixed(r.training!.sampledTokensPerSecond)],
       ['step time, s (rollout + update)', (r) => `${fixed(r.training!.stepSeconds, 2)} (${fixed(r.training!.rolloutSeconds, 2)} + ${fixed(r.training!.updateSeconds, 2)})`],
       ['fused over stock, step time', stepVsStock],
+      ['**GPU dispatches per RL-step update**', (r) => fixed(r.training!.updateDispatches)],
+      ['... fused as a share of stock', updateShare],
       [
         'fused vs stock, step 1: same trajectories / max abs. difference of loss, grad norm, entropy, KL',
         (r) => (r.training!.agreement ? `${r.training!.agreement.sameTrajectories ? 'yes' : 'no'} / ${r.training!.agreement.maxMetricDiff.toExponential(1)}` : '-'),
@@ -577,7 +591,9 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
       'Per sampled token = per position x positions / sampled tokens: a position serves every row of the batch, forced prompt and tool-result tokens included.',
     '- Training: `Trainer.runStep` with resolveConfig({ preset, scale, seed, promptsPerStep, groupSize }) (smaller steps on the slow backends; tao-rl samples twice the prompts for its group filter); ' +
       'throughput averages the steps after the first (step 1 is a warm-up); trained tokens are the policy tokens with non-zero loss weight. ' +
-      'The leak check compares tf.memory().numTensors after step 1 and after the last step.',
+      'The leak check compares tf.memory().numTensors after step 1 and after the last step. ' +
+      'GPU dispatches per RL-step update: forward, loss, backward and Adam of the last step that updated (`Trainer.lastUpdateDispatches`); ' +
+      'the fused column runs the fused dense layers and the two-dispatch Adam (docs/kernels.md).',
     '',
   );
   return lines.join('\n');

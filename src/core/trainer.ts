@@ -7,6 +7,7 @@ import { ToolEnvironment, type ToolCallRecord } from './environment';
 import { Adam, ADAM_DEFAULTS } from './model/adam';
 import { clonePolicy, disposePolicy, namedWeights, type Policy } from './model/transformer';
 import { startDispatchCounter } from './model/dispatchCounter';
+import { fusedUpdateActive, prepareFusedUpdate } from './model/fusedUpdate';
 import type { StepMetrics, UpdateMetrics } from './metrics';
 import { Rng } from './rng';
 import { stepSettingFields, type StepSettingField } from './settings';
@@ -74,6 +75,11 @@ export class Trainer {
   private readonly environment: ToolEnvironment;
   /** Steps completed. */
   step = 0;
+  /**
+   * GPU dispatches of the last step's update (forward, loss, backward and optimizer over every
+   * PPO epoch), WebGPU only; null elsewhere or when the step made no update.
+   */
+  lastUpdateDispatches: number | null = null;
   /** Called as a step makes progress (each decoding position, each PPO epoch): the page's worker says it is alive. */
   onProgress: (() => void) | null = null;
 
@@ -152,8 +158,17 @@ export class Trainer {
     const training = shapeBatch(trainingBatch, config.shape);
 
     // 4. Update.
+    // The fused update's probe runs before the update is timed and counted (once per backend and shape).
+    if (trainingBatch.length > 0) await prepareFusedUpdate(this.policy.config);
     const t1 = performance.now();
-    const update = trainingBatch.length > 0 ? await this.update(trainingBatch, training) : null;
+    const updateDispatches = startDispatchCounter();
+    let update: UpdateMetrics | null = null;
+    try {
+      update = trainingBatch.length > 0 ? await this.update(trainingBatch, training) : null;
+    } finally {
+      const counted = updateDispatches?.stop() ?? null;
+      this.lastUpdateDispatches = update !== null ? counted : null;
+    }
     const updateMs = performance.now() - t1;
     this.step = stepIndex;
 
@@ -251,7 +266,7 @@ export class Trainer {
       }
       const byName: Record<string, tf.Tensor> = {};
       for (const [name, variable] of variables) byName[name] = grads[variable.name];
-      const gradNorm = await this.optimizer.apply(variables, byName);
+      const gradNorm = await this.optimizer.apply(variables, byName, fusedUpdateActive(this.policy.config));
       tf.dispose(grads);
       lastEpoch = { ...parts, grad_norm: gradNorm };
       this.onProgress?.();

@@ -2,6 +2,7 @@
 // checkpoint and its learning rate changed between steps.
 
 import * as tf from '@tensorflow/tfjs';
+import { flatLayout, fusedAdamStep, momentsOfState, sameLayout, stateOfMoments, zeroState, type FlatLayout } from './fusedAdam';
 
 export interface AdamOptions {
   learningRate: number;
@@ -17,6 +18,8 @@ export const ADAM_DEFAULTS: Omit<AdamOptions, 'learningRate' | 'gradClip'> = { b
 
 export class Adam {
   private readonly moments = new Map<string, { m: tf.Variable; v: tf.Variable }>();
+  /** The fused update's state instead (fusedAdam.ts): parameters, m and v, flat. Never both. */
+  private flat: { layout: FlatLayout; state: tf.Tensor } | null = null;
   /** Updates applied so far (bias correction uses it). */
   step = 0;
 
@@ -24,9 +27,12 @@ export class Adam {
 
   /**
    * Clip the gradients to the global norm, then apply one Adam update. Returns the norm before
-   * clipping. Disposes nothing it was given.
+   * clipping. Disposes nothing it was given. `fused` (WebGPU only, fusedUpdate.ts decides)
+   * updates every variable in two dispatches; the moments carry over between the two paths.
    */
-  async apply(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): Promise<number> {
+  async apply(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>, fused = false): Promise<number> {
+    if (fused) return this.applyFused(variables, grads);
+    this.unflatten(variables);
     const { learningRate, beta1, beta2, epsilon, gradClip } = this.options;
     this.step += 1;
     // Chained adds, not tf.addN: WebGPU binds at most 8 storage buffers per shader and tfjs does
@@ -54,6 +60,35 @@ export class Adam {
     return gradNorm;
   }
 
+  private async applyFused(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>): Promise<number> {
+    const layout = flatLayout([...variables].filter(([name]) => grads[name] !== undefined));
+    if (this.flat !== null && !sameLayout(this.flat.layout, layout)) this.unflatten(variables);
+    if (this.flat === null) {
+      const state = this.moments.size > 0 ? stateOfMoments(layout, this.moments) : zeroState(layout);
+      this.disposeMoments();
+      this.flat = { layout, state };
+    }
+    this.step += 1;
+    const { state, gradNorm } = fusedAdamStep(layout, variables, grads, this.flat.state, this.options, this.step);
+    this.flat.state = state;
+    // Read once the whole update is recorded: the GPU never waits on this readback mid-update.
+    const norm = (await gradNorm.data())[0];
+    gradNorm.dispose();
+    return norm;
+  }
+
+  /** Per-variable moments from the flat state, when the stock update follows a fused one. */
+  private unflatten(variables: Map<string, tf.Variable>): void {
+    if (this.flat === null) return;
+    const shapes = new Map(this.flat.layout.names.map((name) => [name, variables.get(name)?.shape ?? [-1]]));
+    for (const [name, { m, v }] of momentsOfState(this.flat.layout, this.flat.state, shapes)) {
+      this.moments.set(name, { m: tf.variable(m, false), v: tf.variable(v, false) });
+      tf.dispose([m, v]); // the variables hold the data
+    }
+    this.flat.state.dispose();
+    this.flat = null;
+  }
+
   private momentsOf(name: string, variable: tf.Variable): { m: tf.Variable; v: tf.Variable } {
     let state = this.moments.get(name);
     if (!state) {
@@ -64,6 +99,12 @@ export class Adam {
   }
 
   dispose(): void {
+    this.disposeMoments();
+    this.flat?.state.dispose();
+    this.flat = null;
+  }
+
+  private disposeMoments(): void {
     for (const { m, v } of this.moments.values()) {
       m.dispose();
       v.dispose();

@@ -7,7 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
 import type { ModelConfig } from './config';
+import { type FusedDenseOps, fusedDenseOps } from './fusedDense';
 import { type FusedTrainingOps, fusedTrainingOps } from './fusedTraining';
+import { fusedUpdateActive } from './fusedUpdate';
 import { fusedKernelsActive } from './kernelPath';
 
 export interface BlockWeights {
@@ -128,7 +130,7 @@ export function clonePolicy(policy: Policy): Policy {
 }
 
 /** The differentiable pieces `forward` is built from: tfjs's ops, or ours on WebGPU (fusedTraining.ts). */
-type Ops = Omit<FusedTrainingOps, 'attention'> & { attention(qkv: tf.Tensor2D, B: number, T: number, H: number): tf.Tensor2D };
+type Ops = Omit<FusedTrainingOps, 'attention'> & FusedDenseOps & { attention(qkv: tf.Tensor2D, B: number, T: number, H: number): tf.Tensor2D };
 
 function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor, ops: Ops = STOCK_OPS): tf.Tensor2D {
   return ops.layerNorm(x, gain, bias);
@@ -156,9 +158,20 @@ const linear = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSave
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 
+/** The dense forms out of `linear` and `addBias` (tfjs's ops, one each for bias, ReLU, residual). */
+function composedDense(ops: Pick<Ops, 'linear' | 'addBias'>): FusedDenseOps {
+  const dense = (x: tf.Tensor2D, w: tf.Tensor, bias: tf.Tensor) => ops.addBias(ops.linear(x, w as tf.Tensor2D), bias);
+  return {
+    dense,
+    denseRelu: (x, w, bias) => tf.relu(dense(x, w, bias)),
+    denseResidual: (x, w, bias, residual) => residual.add(dense(x, w, bias)),
+  };
+}
+
+const STOCK_LINEAR = { linear, addBias: (x: tf.Tensor2D, bias: tf.Tensor) => x.add(bias) as tf.Tensor2D };
 const STOCK_OPS: Ops = {
-  linear,
-  addBias: (x, bias) => x.add(bias),
+  ...STOCK_LINEAR,
+  ...composedDense(STOCK_LINEAR),
   layerNorm: stockLayerNorm,
   addPositions: (x, positions) => x.add(positions),
   attention: causalAttention,
@@ -167,11 +180,13 @@ const STOCK_OPS: Ops = {
 function opsFor(config: ModelConfig): Ops {
   if (!fusedKernelsActive(config)) return STOCK_OPS;
   const fused = fusedTrainingOps(config);
-  return { ...fused, attention: (qkv, _B, T) => fused.attention(qkv, T) };
+  // The dense layers in one dispatch each once the fused update's probe has passed (fusedUpdate.ts).
+  const dense = fusedUpdateActive(config) ? fusedDenseOps : composedDense(fused);
+  return { ...fused, ...dense, attention: (qkv, _B, T) => fused.attention(qkv, T) };
 }
 
 function dense(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor, ops: Ops = STOCK_OPS): tf.Tensor2D {
-  return ops.addBias(ops.linear(x, weight as tf.Tensor2D), bias);
+  return ops.dense(x, weight, bias);
 }
 
 /** [N, D] -> [N, D] */
@@ -225,8 +240,9 @@ export function forward(policy: Policy, tokens: tf.Tensor2D): tf.Tensor3D {
     const h = layerNorm(x, block.ln1Gain, block.ln1Bias, ops);
     const qkv = dense(h, block.qkvWeight, block.qkvBias, ops); // [B*T, 3D]
     const merged = ops.attention(qkv, B, T, H); // [B*T, D]
-    x = x.add(dense(merged, block.projWeight, block.projBias, ops));
-    x = x.add(mlp(x, block, ops));
+    x = ops.denseResidual(merged, block.projWeight, block.projBias, x);
+    const hidden = ops.denseRelu(layerNorm(x, block.ln2Gain, block.ln2Bias, ops), block.fcWeight, block.fcBias); // [B*T, M]
+    x = ops.denseResidual(hidden, block.outWeight, block.outBias, x);
   }
   return head(w, x, ops).reshape([B, T, policy.config.vocabSize]);
 }
