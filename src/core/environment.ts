@@ -34,10 +34,24 @@ export class ToolEnvironment {
     this.tool = getTool(toolName);
   }
 
-  /** Run the trajectory's call number `callIndex` (0 for its first call). */
-  call(expression: string, callIndex = 0): ToolCallRecord {
+  /**
+   * The uniforms that decide the timeouts of a rollout's calls, [rows * callsPerRow] row-major,
+   * drawn before decoding: call c of row r times out when its draw is below the probability,
+   * whichever order the rows' calls run in (rollout.ts runs them per position or per tool round).
+   */
+  timeoutDraws(rows: number, callsPerRow: number): Float64Array {
+    const draws = new Float64Array(rows * callsPerRow);
+    for (let i = 0; i < draws.length; i++) draws[i] = this.rng.next();
+    return draws;
+  }
+
+  /**
+   * Run the trajectory's call number `callIndex` (0 for its first call); `draw` is its timeout
+   * uniform from `timeoutDraws` (default: the next number of the environment's generator).
+   */
+  call(expression: string, callIndex = 0, draw?: number): ToolCallRecord {
     // Drawn for every call, so the timeout pattern does not depend on what the policy wrote.
-    const timedOut = this.rng.next() < this.flakyProbability || callIndex < this.coldCalls;
+    const timedOut = (draw ?? this.rng.next()) < this.flakyProbability || callIndex < this.coldCalls;
     if (timedOut) {
       return { expression, ok: false, error: 'timeout', message: 'the tool timed out', cause: 'environment' };
     }

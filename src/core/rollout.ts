@@ -93,6 +93,8 @@ interface RowState {
   callStart: number;
   /** Calls the policy closed in this rollout (tool-call rounds are their maximum over rows). */
   closes: number;
+  /** The timeout uniform of each of the row's calls, by call index (ToolEnvironment.timeoutDraws). */
+  timeoutDraws: ArrayLike<number>;
   finishReason: FinishReason | null;
 }
 
@@ -128,6 +130,7 @@ async function sampleRows(policy: Policy, rowItems: TaskItem[], options: Rollout
     toolCalls: [],
     callStart: -1,
     closes: 0,
+    timeoutDraws: [],
     finishReason: null,
   }));
   return runRows(policy, rows, options);
@@ -157,6 +160,7 @@ export async function sampleContinuations(policy: Policy, starts: ContinuationSt
     toolCalls: start.toolCalls.slice(),
     callStart: start.callStart,
     closes: 0,
+    timeoutDraws: [],
     finishReason: null,
   }));
   await runRows(policy, rows, options);
@@ -190,6 +194,8 @@ async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions
   // Position 0 is BOS for every row; take it now so each decoding step feeds a known token.
   for (const row of rows) row.tokens.push(takeForced(row));
   const draws = drawUniforms(options.rng, rows.length, maxLength);
+  const timeouts = options.environment.timeoutDraws(rows.length, options.maxToolCalls);
+  rows.forEach((row, r) => (row.timeoutDraws = timeouts.subarray(r * options.maxToolCalls, (r + 1) * options.maxToolCalls)));
 
   const useCache = options.useCache ?? true;
   if (useCache && options.kernels !== 'stock' && (await chooseKernelPath(policy)).path === 'fused') {
@@ -350,7 +356,7 @@ function closeCall(row: RowState, closeIndex: number, environment: ToolEnvironme
   if (!inner.every(isCharacter)) {
     return malformedCall(expression, 'a special token appeared inside the call');
   }
-  return environment.call(expression, row.toolCalls.length);
+  return environment.call(expression, row.toolCalls.length, row.timeoutDraws[row.toolCalls.length]);
 }
 
 /** A call the trajectory ended inside: a failed call with no result appended. */
