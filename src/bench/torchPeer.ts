@@ -69,6 +69,8 @@ export interface PeerAnswer {
   torch: string;
   python: string;
   threads: number;
+  /** The BLAS libraries the peer loaded (torch's CPU matmuls use one; its speed decides the peer's). */
+  blas: string[];
   parameters: number;
   sampling: { rows: number; positions: number; sampledTokens: number; seconds: number; warmupSeconds: number; tokensPerSecond: number };
   training?: { updates: number; trainedTokens: number; seconds: number; warmupSeconds: number; tokensPerSecond: number };
@@ -136,6 +138,7 @@ export function parsePeerAnswer(stdout: string): PeerAnswer {
     torch: text('torch', a.torch),
     python: text('python', a.python),
     threads: positive('threads', a.threads),
+    blas: Array.isArray(a.blas) ? a.blas.map(String) : [],
     parameters: positive('parameters', a.parameters),
     sampling: {
       rows: positive('sampling.rows', sampling.rows),
@@ -209,7 +212,7 @@ export function renderPeer(wasm: BackendResult | undefined, peer: PeerResult): s
   const fixed = (value: number | undefined, digits = 0) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
   const cache = wasm.sampling.cache;
   const rows: [string, string, string][] = [
-    ['runtime', 'tfjs wasm, Node', `PyTorch ${a.torch} eager, Python ${a.python}, ${a.threads} thread${a.threads === 1 ? '' : 's'}`],
+    ['runtime', 'tfjs wasm, Node', `PyTorch ${a.torch} eager, Python ${a.python}, ${a.threads} thread${a.threads === 1 ? '' : 's'}, BLAS ${a.blas.map((file) => path.basename(file)).join(' + ') || 'unknown'}`],
     ['sampling: rows x positions, sampled tokens', `${cache.rows} x ${cache.positions}, ${cache.sampledTokens}`, `${a.sampling.rows} x ${a.sampling.positions}, ${a.sampling.sampledTokens}`],
     ['sampled tokens/s, KV cache', fixed(cache.tokensPerSecond), fixed(a.sampling.tokensPerSecond)],
     ['**wasm over PyTorch, sampled tokens/s**', `**${fixed(peer.sampledRatio, 2)}**`, ''],

@@ -43,6 +43,7 @@ tokens), so the two tokens/s figures are the same work over each side's seconds.
 import argparse
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -311,6 +312,18 @@ def logits(policy, request):
     return {"shape": [B, T, full.shape[-1]], "forward": full.flatten().tolist(), "decode": decoded.flatten().tolist()}
 
 
+def blas_libraries():
+    """The BLAS libraries this process has loaded (torch's matmuls on CPU go through one): the
+    peer's speed depends on it, and Debian's python3-torch comes with the reference BLAS."""
+    torch.ones(8, 8) @ torch.ones(8, 8)
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {os.path.realpath(line.split()[-1]) for line in f if line.rstrip().endswith(".so") or ".so." in line}
+    except OSError:
+        return ["unknown"]
+    return sorted(p for p in paths if "blas" in os.path.basename(p).lower() or "mkl" in os.path.basename(p).lower()) or ["none found"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
@@ -326,6 +339,7 @@ def main():
         "torch": torch.__version__,
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
+        "blas": blas_libraries(),
         "parameters": sum(p.numel() for p in policy.parameters()),
     }
     if request["mode"] == "logits":

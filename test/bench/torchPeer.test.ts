@@ -19,6 +19,7 @@ const ANSWER = {
   torch: '1.13.1',
   python: '3.11.2',
   threads: 1,
+  blas: ['/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0'],
   parameters: 107008,
   sampling: { rows: 64, positions: 40, sampledTokens: 1500, seconds: 0.25, warmupSeconds: 0.4, tokensPerSecond: 6000 },
   training: { updates: 19, trainedTokens: 19000, seconds: 6.25, warmupSeconds: 0.5, tokensPerSecond: 3040 },
@@ -99,6 +100,7 @@ describe('comparePeer and its rows', () => {
     expect(rows).toContain('| **wasm over PyTorch, sampled tokens/s** | **0.50** |  |');
     expect(rows).toContain('| **wasm over PyTorch, trained tokens/s** | **0.50** |  |');
     expect(rows).toContain('| sampled tokens/s, KV cache | 3000 | 6000 |');
+    expect(rows).toContain('1 thread, BLAS libblas.so.3.11.0 |');
   });
 
   it('prints the skipped row with the reason when there is no torch, or the peer fails', () => {
