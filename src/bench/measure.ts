@@ -139,6 +139,8 @@ export interface BackendResult {
     /** Steps the throughput averages over (step 1 is a warm-up when there are more). */
     measuredSteps: number;
     trainedTokensPerSecond: number;
+    /** The measured steps' updates: rows and positions of the batch trained, its trained tokens and seconds (the PyTorch peer repeats them). */
+    updates: { rows: number; positions: number; trainedTokens: number; seconds: number }[];
     sampledTokensPerSecond: number;
     stepSeconds: number;
     rolloutSeconds: number;
@@ -481,6 +483,7 @@ async function benchTraining(
     skippedSteps: reports.filter((r) => r.skipped).length,
     measuredSteps: measured.length,
     trainedTokensPerSecond: updated.length > 0 ? sum(updated, 'batch/tokens') / sum(updated, 'time/update_s') : 0,
+    updates: updated.map(updateShape),
     sampledTokensPerSecond: sampledTokens / sum(measured, 'time/rollout_s'),
     stepSeconds: sum(measured, 'time/step_s') / measured.length,
     rolloutSeconds: sum(measured, 'time/rollout_s') / measured.length,
@@ -492,6 +495,17 @@ async function benchTraining(
     ...(updateDispatches !== undefined ? { updateDispatches } : {}),
   };
   return { training, firstStep: reports[0] };
+}
+
+/** The batch a step's update trained: its rows (copies included) and positions (longest trained trajectory - 1). */
+function updateShape(report: StepReport): { rows: number; positions: number; trainedTokens: number; seconds: number } {
+  const trained = report.trajectories.filter((t) => t.trainedCopies > 0);
+  return {
+    rows: report.metrics['batch/trajectories'] ?? 0,
+    positions: Math.max(...trained.map((t) => t.tokens.text.length)) - 1,
+    trainedTokens: report.metrics['batch/tokens'] ?? 0,
+    seconds: report.metrics['time/update_s'] ?? 0,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 // npm run bench -- [--backends cpu,wasm,webgpu,chromium] [--scales tiny,small] [--kernels stock,fused]
 //                  [--steps N] [--prompts N] [--ratio-prompts N] [--group N] [--seed N] [--json out.json]
+//                  [--peer torch [--python PATH] [--peer-threads N]]
 // Throughput of each tfjs backend on the policy, per model scale: sampling with and without the
 // key/value cache, tfjs kernels and GPU dispatches per decoding position, per layer and per
 // sampled token, training tokens/s, the time of a full RL step, and a tensor-leak check over
 // training steps. On webgpu it measures both kernel paths side by side in one process: tfjs's
 // own ops ("stock") and the fused WGSL kernels (model/fusedKernels.ts); `chromium` does the same
 // inside headless Chromium (bench.html, see benchChromium.ts). Progress goes to stderr,
-// one markdown table per scale to stdout (pasteable into the README).
+// one markdown table per scale to stdout (pasteable into the README). `--peer torch` adds, per
+// scale, a PyTorch eager peer timed on the wasm column's work (torchPeer.ts, torch_peer.py).
 //
 // Batch sizes and step counts default per backend so that `npm run bench` stays within a few
 // minutes on a 2-core machine (wasm is fast; cpu is pure JS and WebGPU in Node runs on
@@ -34,6 +36,7 @@ import { checkpointFiles } from '../core/checkpointFiles';
 import { MODEL_SCALES, parameterCount, type ModelScale } from '../core/model/config';
 import { setKernelPreference } from '../core/model/fusedDecoder';
 import { initPolicy, type Policy } from '../core/model/transformer';
+import { comparePeer, DEFAULT_PYTHONS, findTorchPython, peerRequest, type PeerResult, renderPeer } from '../bench/torchPeer';
 import { benchInChromium, closeChromiumBench } from './benchChromium';
 import { bundledCheckpoint, loadPolicy, parseCommandArgs, runMain, startBackend, UsageError } from './common';
 
@@ -51,6 +54,7 @@ function positiveInt(flag: string, raw: string | undefined): number | undefined 
 
 const USAGE = `usage: npm run bench -- [--backends ${BENCH_BACKENDS.join(',')}] [--scales tiny,small] [--kernels ${KERNEL_PATHS.join(',')}]
                         [--steps N] [--prompts N] [--ratio-prompts N] [--train-prompts N] [--group N] [--seed N] [--json FILE]
+                        [--peer torch [--python PATH] [--peer-threads N]]
 Throughput of each backend on the policy, per model scale: sampling with and without the key/value
 cache, kernels and dispatches per position, training tokens/s, a full RL step, a tensor-leak check.
 One markdown table per scale on stdout, progress on stderr. Sizes default per backend; a flag
@@ -66,6 +70,11 @@ given applies to every backend.
   --group N            samples per prompt (default ${DEFAULT_GROUP})
   --seed N             seed (default 1)
   --json FILE          also write every figure as JSON
+  --peer torch         also time a PyTorch eager peer on the wasm column's work (same model, weights,
+                       rows, positions and updates) and print wasm over PyTorch; skipped, saying why,
+                       when no python imports torch (Debian: apt-get install -y python3-torch)
+  --python PATH        the python with torch (default: the first of ${DEFAULT_PYTHONS.join(', ')} that imports it)
+  --peer-threads N     torch.set_num_threads of the peer (default 1, as the wasm backend in Node)
   -h, --help           this text`;
 
 runMain(async () => {
@@ -82,6 +91,9 @@ runMain(async () => {
       group: { type: 'string' },
       seed: { type: 'string', default: '1' },
       json: { type: 'string' },
+      peer: { type: 'string' },
+      python: { type: 'string' },
+      'peer-threads': { type: 'string', default: '1' },
     },
     USAGE,
   );
@@ -110,9 +122,15 @@ runMain(async () => {
   };
   const group = positiveInt('group', values.group) ?? DEFAULT_GROUP;
   if (group < 2) throw new UsageError(`--group: must be at least 2`);
+  if (values.peer !== undefined && values.peer !== 'torch') throw new UsageError(`--peer: "${values.peer}" is not torch`);
+  if (values.python !== undefined && values.peer === undefined) throw new UsageError('--python: only with --peer torch');
+  const peerThreads = positiveInt('peer-threads', values['peer-threads'])!;
+  // Found once, before any column runs: a missing torch is said up front.
+  const torchPython = values.peer === 'torch' ? findTorchPython(values.python !== undefined ? [values.python] : DEFAULT_PYTHONS) : null;
+  if (torchPython) progress('torch peer', 'skipped' in torchPython ? `skipped: ${torchPython.skipped}` : `${torchPython.python}, torch ${torchPython.torch}`);
 
   const started = performance.now();
-  const tables: { scale: ModelScale; results: BackendResult[]; seconds: number }[] = [];
+  const tables: { scale: ModelScale; results: BackendResult[]; peer: PeerResult | null; seconds: number }[] = [];
   for (const scale of scales) {
     const checkpoint = bundledCheckpoint(scale);
     const hasCheckpoint = fs.existsSync(checkpointFiles(checkpoint).manifest);
@@ -137,13 +155,29 @@ runMain(async () => {
         results.push(await benchBackend(backend, kernels, scale, seed, group, plan, hasCheckpoint ? checkpoint : null));
       }
     }
-    tables.push({ scale, results, seconds: (performance.now() - scaleStarted) / 1000 });
+    let peer: PeerResult | null = null;
+    if (torchPython) {
+      const wasm = results.find((r) => r.backend === 'wasm');
+      progress(`${scale} torch`, 'running the PyTorch peer on the wasm column\'s work');
+      const files = hasCheckpoint ? checkpointFiles(checkpoint) : null;
+      peer = comparePeer(
+        wasm,
+        torchPython,
+        () => peerRequest(wasm!, MODEL_SCALES[scale], files && { manifest: files.manifest, weights: files.weights }, seed, TEMPERATURE),
+        peerThreads,
+      );
+      progress(`${scale} torch`, peer.skipped ? `skipped: ${peer.skipped}` : `wasm over PyTorch: sampled ${peer.sampledRatio?.toFixed(2)}, trained ${peer.trainedRatio?.toFixed(2)}`);
+    }
+    tables.push({ scale, results, peer, seconds: (performance.now() - scaleStarted) / 1000 });
   }
   setKernelPreference('auto');
   await closeChromiumBench();
   const totalSeconds = (performance.now() - started) / 1000;
 
-  for (const table of tables) process.stdout.write(renderMarkdown(table.results, table.scale, seed, table.seconds, `Node ${process.version}`));
+  for (const table of tables) {
+    process.stdout.write(renderMarkdown(table.results, table.scale, seed, table.seconds, `Node ${process.version}`));
+    if (table.peer) process.stdout.write(renderPeer(table.results.find((r) => r.backend === 'wasm'), table.peer));
+  }
   if (values.json) {
     const file = path.resolve(values.json);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -154,12 +188,13 @@ runMain(async () => {
       seed,
       temperature: TEMPERATURE,
       totalSeconds,
-      scales: tables.map(({ scale, results, seconds }) => ({
+      scales: tables.map(({ scale, results, peer, seconds }) => ({
         scale,
         model: MODEL_SCALES[scale],
         parameters: parameterCount(MODEL_SCALES[scale]),
         seconds,
         results,
+        ...(peer ? { peer } : {}),
       })),
     };
     fs.writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);

@@ -136,10 +136,15 @@ function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor, ops: Ops = 
   return ops.layerNorm(x, gain, bias);
 }
 
-/** LayerNorm with tfjs's ops: (x - mean) / sqrt(variance + eps) * gain + bias over the last axis. */
+/**
+ * LayerNorm with tfjs's ops: (x - mean) / sqrt(variance + eps) * gain + bias over the last axis.
+ * The same arithmetic as tf.moments, whose cast, reshape and second subtraction cost three more
+ * kernels (15 of a tiny decoding position's 125).
+ */
 export function stockLayerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true); // [N, 1]
-  return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPSILON))).mul(gain).add(bias);
+  const centred = x.sub(x.mean(-1, true)); // [N, D]
+  const variance = centred.square().mean(-1, true); // [N, 1]
+  return centred.mul(tf.rsqrt(variance.add(LN_EPSILON))).mul(gain).add(bias);
 }
 
 /**
@@ -158,6 +163,50 @@ const linear = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSave
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 
+/**
+ * Column sums, [N, C] -> [C], as ones[1, N] @ x: the gradient of a bias, a gain or the position
+ * table. tfjs's sum over the first axis transposes first, and on wasm took 1.1-4.1 ms at
+ * [2560, 64-256] against 0.6-1.8 ms for the matmul (a fresh x each time, as in training).
+ */
+function sumRows(x: tf.Tensor2D): tf.Tensor1D {
+  return tf.matMul(tf.ones([1, x.shape[0]]) as tf.Tensor2D, x).reshape([x.shape[1]]);
+}
+
+/** x [N, C] + bias [C], its bias gradient summed by sumRows. */
+const addRowBias = tf.customGrad(((x: tf.Tensor2D, bias: tf.Tensor1D) => ({
+  value: x.add(bias),
+  // The clone, not dy itself: tfjs disposes dy once the gradients are taken.
+  gradFunc: (dy: tf.Tensor) => [dy.clone(), sumRows(dy as tf.Tensor2D)],
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor2D, bias: tf.Tensor) => tf.Tensor2D;
+
+/** normalised [N, C] * gain [C] + bias [C], LayerNorm's last step, its gain and bias gradients summed by sumRows. */
+const scaleAndShift = tf.customGrad(((normalised: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  save([normalised, gain]);
+  return {
+    value: normalised.mul(gain).add(bias),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [normalisedSaved, gainSaved] = saved as [tf.Tensor2D, tf.Tensor1D];
+      return [dy.mul(gainSaved), sumRows(dy.mul(normalisedSaved) as tf.Tensor2D), sumRows(dy as tf.Tensor2D)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (normalised: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor) => tf.Tensor2D;
+
+/** tokens [B, T, D] + positions [T, D], the positions' gradient summed over the batch by sumRows. */
+const addPositionRows = tf.customGrad(((x: tf.Tensor3D, positions: tf.Tensor2D) => ({
+  value: x.add(positions),
+  gradFunc: (dy: tf.Tensor) => {
+    const [B, T, D] = dy.shape;
+    return [dy.clone(), sumRows(dy.reshape([B, T * D])).reshape([T, D])];
+  },
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor3D, positions: tf.Tensor2D) => tf.Tensor3D;
+
+/** stockLayerNorm with scaleAndShift's gradients (training; decoding needs no gradient and skips the scope). */
+function trainingLayerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  const centred = x.sub(x.mean(-1, true)); // [N, D]
+  const variance = centred.square().mean(-1, true); // [N, 1]
+  return scaleAndShift(centred.mul(tf.rsqrt(variance.add(LN_EPSILON))) as tf.Tensor2D, gain, bias);
+}
+
 /** The dense forms out of `linear` and `addBias` (tfjs's ops, one each for bias, ReLU, residual). */
 function composedDense(ops: Pick<Ops, 'linear' | 'addBias'>): FusedDenseOps {
   const dense = (x: tf.Tensor2D, w: tf.Tensor, bias: tf.Tensor) => ops.addBias(ops.linear(x, w as tf.Tensor2D), bias);
@@ -168,12 +217,12 @@ function composedDense(ops: Pick<Ops, 'linear' | 'addBias'>): FusedDenseOps {
   };
 }
 
-const STOCK_LINEAR = { linear, addBias: (x: tf.Tensor2D, bias: tf.Tensor) => x.add(bias) as tf.Tensor2D };
+const STOCK_LINEAR = { linear, addBias: addRowBias };
 const STOCK_OPS: Ops = {
   ...STOCK_LINEAR,
   ...composedDense(STOCK_LINEAR),
-  layerNorm: stockLayerNorm,
-  addPositions: (x, positions) => x.add(positions),
+  layerNorm: trainingLayerNorm,
+  addPositions: addPositionRows,
   attention: causalAttention,
 };
 
@@ -270,26 +319,38 @@ export function disposeCache(cache: KVCache): void {
  * One decoding position for the whole batch: tokens [B] at position `cache.length` -> logits
  * [B, V] for the next position. The cache grows by one position and keeps its tensors alive
  * (call inside tf.tidy; the new cache tensors are kept, the old ones disposed).
+ *
+ * The same arithmetic as `forward`, without `linear`'s custom gradient (decoding records none):
+ * its scope is a kernel of its own in tfjs's count and costs JavaScript at every call.
  */
 export function decodeStep(policy: Policy, tokens: tf.Tensor1D, cache: KVCache): tf.Tensor2D {
-  const { width: D, heads: H } = policy.config;
+  const { width: D, heads: H, vocabSize: V } = policy.config;
   const K = D / H;
   const B = tokens.shape[0];
   const w = policy.weights;
-  let x = embed(w, tokens.reshape([B, 1]), cache.length).reshape([B, D]) as tf.Tensor2D; // [B, D]
+  // One-hot rows select embedding rows exactly, as embed() does.
+  const tokenVectors = tf.matMul(tf.oneHot(tokens, V).toFloat() as tf.Tensor2D, w.tokenEmbedding as tf.Tensor2D); // [B, D]
+  let x = tokenVectors.add(w.positionEmbedding.slice([cache.length, 0], [1, D])) as tf.Tensor2D; // [B, D]
   w.blocks.forEach((block, layer) => {
-    const h = layerNorm(x, block.ln1Gain, block.ln1Bias);
-    const qkv = dense(h, block.qkvWeight, block.qkvBias); // [B, 3D]
+    const h = stockLayerNorm(x, block.ln1Gain, block.ln1Bias);
+    const qkv = plainDense(h, block.qkvWeight, block.qkvBias); // [B, 3D]
     const [q, k, v] = tf.split(qkv, 3, 1).map((part) => part.reshape([B, H, 1, K]) as tf.Tensor4D); // each [B, H, 1, K]
     const keys = appendToCache(cache.keys, layer, k); // [B, H, t+1, K]
     const values = appendToCache(cache.values, layer, v);
     const scores = tf.matMul(q, keys, false, true).mul(1 / Math.sqrt(K)); // [B, H, 1, t+1]
     const attended = tf.matMul(tf.softmax(scores), values); // [B, H, 1, K]
-    x = x.add(dense(attended.reshape([B, D]) as tf.Tensor2D, block.projWeight, block.projBias));
-    x = x.add(mlp(x, block));
+    x = x.add(plainDense(attended.reshape([B, D]) as tf.Tensor2D, block.projWeight, block.projBias));
+    const hidden = tf.relu(plainDense(stockLayerNorm(x, block.ln2Gain, block.ln2Bias), block.fcWeight, block.fcBias)) as tf.Tensor2D; // [B, M]
+    x = x.add(plainDense(hidden, block.outWeight, block.outBias));
   });
   cache.length += 1;
-  return head(w, x);
+  const h = stockLayerNorm(x, w.lnFinalGain, w.lnFinalBias);
+  return tf.matMul(h, tf.transpose(w.tokenEmbedding) as tf.Tensor2D); // [B, V]
+}
+
+/** [N, I] @ [I, O] + [O] without `linear`'s custom gradient (decoding records no gradient). */
+function plainDense(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  return tf.matMul(x, weight as tf.Tensor2D).add(bias);
 }
 
 function appendToCache(slots: (tf.Tensor4D | null)[], layer: number, entry: tf.Tensor4D): tf.Tensor4D {
