@@ -313,8 +313,11 @@ describe.skipIf(!nodeWebGPUAvailable())(`fused decoding on WebGPU (skipped when:
     const stock = await step('stock');
     expect(fused.metrics['batch/trajectories']).toBeGreaterThan(0);
     expect(fused.trajectories.map((t) => t.tokens.text.join(''))).toEqual(stock.trajectories.map((t) => t.tokens.text.join('')));
+    // Within 1e-5, relative to the value where it exceeds 1 (a gradient norm of tens carries
+    // float32 rounding of about 1e-6 of itself from a different summation order).
     for (const key of ['loss/policy', 'grad_norm', 'actor/entropy', 'actor/ppo_kl'] as const) {
-      expect(Math.abs(fused.metrics[key]! - stock.metrics[key]!), key).toBeLessThan(1e-5);
+      const [a, b] = [fused.metrics[key]!, stock.metrics[key]!];
+      expect(Math.abs(a - b) / Math.max(1, Math.abs(b)), `${key}: fused ${a}, stock ${b}`).toBeLessThan(1e-5);
     }
   });
 
