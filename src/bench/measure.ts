@@ -12,7 +12,7 @@ import { startDispatchCounter } from '../core/model/dispatchCounter';
 import { chooseKernelPath, FusedDecoder, setKernelPreference } from '../core/model/fusedDecoder';
 import { decodeStep, disposeCache, disposePolicy, emptyCache, type Policy } from '../core/model/transformer';
 import { Rng } from '../core/rng';
-import { sampleGroups, type Trajectory } from '../core/rollout';
+import { type RolloutCounters, sampleGroups, type Trajectory } from '../core/rollout';
 import { getTask, trainingItem, type TaskItem } from '../core/tasks';
 import { Trainer, type StepReport } from '../core/trainer';
 import { BOS } from '../core/tokenizer';
@@ -77,6 +77,12 @@ export interface SamplingRun {
   /** The warm-up run (shader compilation on WebGPU, JIT on cpu). */
   warmupSeconds: number;
   tokensPerSecond: number;
+  /** Reads from the backend to the CPU in the timed run (rollout.ts RolloutCounters). */
+  readbacks: number;
+  /** Tool-call rounds of the timed run: the most calls one trajectory closed. */
+  toolRounds: number;
+  /** WebGPU only: the GPU dispatches the timed run recorded. */
+  gpuDispatches?: number;
 }
 
 export interface BackendResult {
@@ -314,13 +320,14 @@ async function timeSampling(
   // Every run gets the same prompts, sampling stream and tool environment: the warm-up and the
   // timed run see identical shapes (WebGPU compiles its shaders once), and the runs with and
   // without the cache draw the same tokens as long as their logits agree.
-  const sample = () =>
+  const sample = (counters?: RolloutCounters) =>
     sampleGroups(policy, items, group, {
       temperature: TEMPERATURE,
       maxToolCalls: MAX_TOOL_CALLS,
       environment: new ToolEnvironment('calculator', 0, new Rng(seed).fork('bench:environment')),
       rng: new Rng(seed).fork('bench:sampling'),
       useCache,
+      counters,
     });
   const label = `sampling ${useCache ? 'with' : 'without'} the cache, ${items.length} prompts x ${group}`;
   progress(backend, `${label}: warm-up`);
@@ -328,8 +335,15 @@ async function timeSampling(
   await sample();
   const warmupSeconds = (performance.now() - t0) / 1000;
   progress(backend, `${label}: timed (warm-up took ${warmupSeconds.toFixed(1)}s)`);
+  const counters: RolloutCounters = { readbacks: 0, toolRounds: 0 };
+  const dispatches = startDispatchCounter();
   t0 = performance.now();
-  const trajectories = await sample();
+  let trajectories: Trajectory[];
+  try {
+    trajectories = await sample(counters);
+  } finally {
+    dispatches?.stop();
+  }
   const seconds = (performance.now() - t0) / 1000;
   const sampledTokens = trajectories.reduce((n, t) => n + t.tokens.filter((k) => k.kind === 'policy').length, 0);
   const positions = Math.max(...trajectories.map((t) => t.tokens.length)) - 1;
@@ -342,6 +356,9 @@ async function timeSampling(
     seconds,
     warmupSeconds,
     tokensPerSecond: sampledTokens / seconds,
+    readbacks: counters.readbacks,
+    toolRounds: counters.toolRounds,
+    ...(dispatches ? { gpuDispatches: dispatches.count } : {}),
   };
   progress(backend, `${label}: ${sampledTokens} tokens in ${seconds.toFixed(2)}s = ${run.tokensPerSecond.toFixed(0)} tokens/s`);
   return { run, trajectories };
@@ -559,6 +576,10 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
       ['trajectories differing, cache vs no cache', (r) => (ratio(r) ? `${ratio(r)!.differingTrajectories} of ${ratio(r)!.cache.rows}` : '-')],
       ['trajectories differing, fused vs stock (cache batch)', (r) => (agreed(r) ? `${agreed(r)!.differingTrajectories} of ${agreed(r)!.rows}` : '-')],
       ['... max abs. difference, log-prob / entropy', (r) => (agreed(r) ? `${agreed(r)!.maxLogprobDiff.toExponential(1)} / ${agreed(r)!.maxEntropyDiff.toExponential(1)}` : '-')],
+      ['**readbacks per rollout** (cache batch)', (r) => fixed(r.sampling!.cache.readbacks)],
+      ['**tool-call rounds per rollout**', (r) => fixed(r.sampling!.cache.toolRounds)],
+      ['decoding positions of the longest trajectory', (r) => fixed(r.sampling!.cache.positions)],
+      ['GPU dispatches per rollout', (r) => (r.sampling!.cache.gpuDispatches === undefined ? '-' : fixed(r.sampling!.cache.gpuDispatches))],
       ['tfjs kernels per decoding position (whole batch)', (r) => fixed(r.kernels!.perPosition)],
       ['... per layer / embedding and head', (r) => (r.kernels!.perLayer === undefined ? '-' : `${fixed(r.kernels!.perLayer)} / ${fixed(r.kernels!.embeddingAndHead)}`)],
       ['... per sampled token (x positions / sampled tokens)', (r) => fixed(r.kernels!.perSampledToken, 2)],
@@ -599,6 +620,8 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
       'Without the cache every position recomputes the whole prefix (O(T^2)), so on the slow backends the ratio uses a smaller batch; both paths run on that same batch, same seed.',
     '- Fused vs stock: the fused column\'s cache run against the stock column\'s on the same backend, batch, seed and uniforms; ' +
       'log-probs and entropies are compared at each policy token before a trajectory\'s first differing token (a draw that float rounding flips changes the rest of its trajectory).',
+    '- Readbacks per rollout: the reads from the backend to the CPU in the timed cache run; tfjs\'s kernels read the logits back at every position, the fused loop reads its row table back once per tool round (plus the last), so it should be at most tool-call rounds + 2. ' +
+      'Tool-call rounds: the most calls one trajectory closed. GPU dispatches per rollout: everything the timed run recorded; the fused loop dispatches each round up to the context length, rows that have stopped returning at once.',
     '- Kernels: `tf.profile` of one `decodeStep` (position 1) for the whole cache batch; per layer = (total - the same step with no blocks) / layers. ' +
       'tfjs kernels include reshapes and other views; on WebGPU "GPU dispatches" counts the compute passes actually recorded for one position ' +
       '(the fused path runs its WGSL programs through `runWebGPUProgram`, outside tfjs\'s kernel registry, so only dispatches apply to it). ' +
