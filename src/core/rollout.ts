@@ -259,7 +259,7 @@ async function sampleRowsOnGpu(policy: Policy, rows: RowState[], draws: Float32A
           if (expected !== undefined && after[slot] !== expected) throw new Error(`the GPU loop fed token ${after[slot]} where the forced token ${expected} was due`);
         }
       });
-      if (rows.every((row, b) => row.tokens.length === lengths[b] && row.finishReason === null ? false : true) === false) {
+      if (rows.some((row, b) => row.finishReason === null && row.tokens.length === lengths[b])) {
         throw new Error('the GPU loop returned a round in which an unfinished row did not advance');
       }
       options.onProgress?.();

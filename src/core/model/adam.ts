@@ -1,5 +1,6 @@
-// Adam with global-norm gradient clipping, written out so that its state can be saved with a
-// checkpoint and its learning rate changed between steps.
+// Adam with global-norm gradient clipping, written out so that its learning rate can change
+// between steps and, on WebGPU, its update can run as two fused dispatches (fusedAdam.ts). Its
+// moments are not saved with a checkpoint: a resumed run restarts them.
 
 import * as tf from '@tensorflow/tfjs';
 import { flatLayout, fusedAdamStep, momentsOfState, sameLayout, stateOfMoments, zeroState, type FlatLayout } from './fusedAdam';

@@ -1,5 +1,5 @@
 // Fused WGSL kernels for one decoding position, run through the tfjs WebGPU backend's
-// `runWebGPUProgram`. The stock path (transformer.ts `decodeStep`) launches about fifty tfjs ops
+// `runWebGPUProgram`. The stock path (transformer.ts `decodeStep`) launches about forty tfjs ops
 // per layer; here a layer is five dispatches and the embedding and the sampling head one each:
 //
 //   embed      each row's token at its position        -> x [B, D]

@@ -226,9 +226,11 @@ describe.skipIf(!nodeWebGPUAvailable())(`the fused update on WebGPU (skipped whe
     fused.values.forEach((g, i) => (worst = Math.max(worst, maxDifference(g, stock.values[i]))));
     expect(worst).toBeLessThan(1e-5);
     expect(Math.max(...stock.values.map((g) => Math.max(...g.map(Math.abs))))).toBeGreaterThan(1e-3); // not all zero
-    // Forward and backward of the whole loss, every fused kernel against tfjs's ops (measured on a
-    // 2 x 12 batch at tiny: 435 on tfjs's ops, 207 with the fused attention and LayerNorm, 173 with the dense layers too).
-    expect(fused.dispatches).toBeLessThan(stock.dispatches / 2);
+    // Forward and backward of the whole loss, every fused kernel against tfjs's ops. Measured on
+    // this 5 x 33 batch at tiny: 242 fused, 471 on tfjs's ops (510 before the stock path summed
+    // its bias and gain gradients by a matmul). The update's own target (a quarter, Adam
+    // included) is the RL-step test below.
+    expect(fused.dispatches).toBeLessThan(0.55 * stock.dispatches);
     disposePolicy(policy);
   });
 
@@ -263,8 +265,11 @@ describe.skipIf(!nodeWebGPUAvailable())(`the fused update on WebGPU (skipped whe
     const [fusedStep, stockStep] = [fused.reports[0], stock.reports[0]];
     expect(fusedStep.skipped).toBe(false);
     expect(fusedStep.trajectories.map((t) => t.tokens.text.join(''))).toEqual(stockStep.trajectories.map((t) => t.tokens.text.join('')));
+    // Within 1e-5, relative to the value where it exceeds 1 (a gradient norm of tens carries float32
+    // rounding of about 1e-6 of itself from a different summation order).
     for (const key of ['loss/total', 'loss/policy', 'grad_norm', 'actor/entropy', 'actor/ppo_kl', 'actor/pg_clipfrac', 'kl/reference'] as const) {
-      expect(Math.abs(fusedStep.metrics[key]! - stockStep.metrics[key]!), key).toBeLessThan(1e-5);
+      const [a, b] = [fusedStep.metrics[key]!, stockStep.metrics[key]!];
+      expect(Math.abs(a - b) / Math.max(1, Math.abs(b)), `${key}: fused ${a}, stock ${b}`).toBeLessThan(1e-5);
     }
     expect(fused.tensors[1]).toBe(fused.tensors[0]);
     const [fusedCount, stockCount] = [fused.dispatches[0]!, stock.dispatches[0]!];
