@@ -335,7 +335,7 @@ async function timeSampling(
   await sample();
   const warmupSeconds = (performance.now() - t0) / 1000;
   progress(backend, `${label}: timed (warm-up took ${warmupSeconds.toFixed(1)}s)`);
-  const counters: RolloutCounters = { readbacks: 0, toolRounds: 0 };
+  const counters: RolloutCounters = { readbacks: 0, toolRounds: 0, roundsCutShort: 0 };
   const dispatches = startDispatchCounter();
   t0 = performance.now();
   let trajectories: Trajectory[];

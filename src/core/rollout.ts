@@ -78,6 +78,8 @@ export interface RolloutCounters {
   readbacks: number;
   /** Tool-call rounds: the most calls any one row closed (each row's calls run one after another). */
   toolRounds: number;
+  /** GPU loop: rounds that ended before every row stopped, because their guessed length fell short (at most 1). */
+  roundsCutShort: number;
 }
 
 /** The forced tokens a prompt starts with: BOS, the problem, "=". */
@@ -225,11 +227,20 @@ async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions
  * each row's position, forced tokens and draws, fusedKernels.ts ROW_TABLE); one readback brings
  * back the round's tokens, which the CPU then takes exactly as the stock loop does (advanceRow),
  * running the calls and queueing their results for the next round.
+ *
+ * How many positions a round dispatches: the CPU cannot see when the last row stops, and every
+ * position past that is idle work. So a round first runs for a guess, each row's forced tokens
+ * plus twice the longest stretch the policy has sampled in one round so far (at least
+ * FIRST_GUESS); a row still going at the end simply carries on in the next round. After one
+ * round falls short, rounds run to the context length: at most one readback more than the tool
+ * rounds + 1, whatever the policy writes.
  */
 async function sampleRowsOnGpu(policy: Policy, rows: RowState[], draws: Float32Array, options: RolloutOptions): Promise<void> {
   const T = policy.config.contextLength;
   const stride = ROW_TABLE.stride(T);
   const decoder = new FusedDecoder(policy, rows.length);
+  let guessing = true;
+  let longestStretch = 0; // policy tokens one row sampled in one round
   try {
     while (rows.some((row) => row.finishReason === null)) {
       const table = new Float32Array(rows.length * stride);
@@ -244,11 +255,17 @@ async function sampleRowsOnGpu(policy: Policy, rows: RowState[], draws: Float32A
         table[at + ROW_TABLE.forcedEnd] = row.tokens.length + forced.length;
         table[at + ROW_TABLE.slot(last)] = row.tokens[last].id;
         forced.forEach((token, i) => (table[at + ROW_TABLE.slot(row.tokens.length + i)] = token.id));
-        steps = Math.max(steps, T - row.tokens.length); // at most to the context length
+        const toContextLength = T - row.tokens.length;
+        steps = Math.max(steps, guessing ? Math.min(toContextLength, forced.length + Math.max(FIRST_GUESS, 2 * longestStretch)) : toContextLength);
       });
       const after = await decoder.run(table, draws, steps, options.temperature);
       if (options.counters) options.counters.readbacks += 1;
+      if (rows.some((_, b) => after[b * stride + ROW_TABLE.active] !== 0)) {
+        guessing = false;
+        if (options.counters) options.counters.roundsCutShort += 1;
+      }
       const lengths = rows.map((row) => row.tokens.length);
+      const sampledBefore = rows.map((row) => row.tokens.filter((token) => token.kind === 'policy').length);
       rows.forEach((row, b) => {
         const at = b * stride;
         const reached = after[at + ROW_TABLE.position];
@@ -262,12 +279,16 @@ async function sampleRowsOnGpu(policy: Policy, rows: RowState[], draws: Float32A
       if (rows.some((row, b) => row.finishReason === null && row.tokens.length === lengths[b])) {
         throw new Error('the GPU loop returned a round in which an unfinished row did not advance');
       }
+      rows.forEach((row, b) => (longestStretch = Math.max(longestStretch, row.tokens.filter((token) => token.kind === 'policy').length - sampledBefore[b])));
       options.onProgress?.();
     }
   } finally {
     decoder.dispose();
   }
 }
+
+/** Sampled positions the GPU loop's first round allows beyond each row's forced tokens. */
+const FIRST_GUESS = 16;
 
 /**
  * One position of an unfinished row: its next forced token if it has one (prompt, tool result),

@@ -119,7 +119,7 @@ export class Trainer {
     let rolloutMs = 0;
     // GPU dispatches of the rollouts (WebGPU only): what the fused kernels save.
     const dispatches = startDispatchCounter();
-    const counters: RolloutCounters = { readbacks: 0, toolRounds: 0 };
+    const counters: RolloutCounters = { readbacks: 0, toolRounds: 0, roundsCutShort: 0 };
     try {
       while (genBatches < maxBatches && survivors.length < config.promptsPerStep) {
         const items = Array.from({ length: promptsPerBatch }, () => trainingItem(this.task, promptRng));

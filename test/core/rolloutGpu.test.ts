@@ -28,7 +28,7 @@ interface Sampled {
 }
 
 async function rollout(policy: Policy, kernels: 'auto' | 'stock', options: { temperature: number; seed: number; maxToolCalls: number; group: number }): Promise<Sampled> {
-  const counters: RolloutCounters = { readbacks: 0, toolRounds: 0 };
+  const counters: RolloutCounters = { readbacks: 0, toolRounds: 0, roundsCutShort: 0 };
   const trajectories = await sampleGroups(policy, ITEMS, options.group, {
     temperature: options.temperature,
     maxToolCalls: options.maxToolCalls,
@@ -103,6 +103,10 @@ describe.skipIf(!nodeWebGPUAvailable())(`the rollout on the GPU, a tool round at
     expect(stock.counters.readbacks).toBe(Math.max(...stock.trajectories.map((t) => t.tokens.length)) - 1);
     expect(gpu.counters.readbacks).toBeLessThanOrEqual(rounds + 2);
     expect(gpu.counters.readbacks).toBeGreaterThanOrEqual(1);
+    // The random policy samples long stretches: the first round's guessed length falls short, the
+    // rows carry on in the next round, and only once.
+    expect(gpu.counters.roundsCutShort).toBe(1);
+    expect(stock.counters.roundsCutShort).toBe(0);
   });
 
   it('matches at the length cap, where a tool result is cut short', async () => {
@@ -115,7 +119,7 @@ describe.skipIf(!nodeWebGPUAvailable())(`the rollout on the GPU, a tool round at
       return { item, group: i, prefix: [...prompt, ...filler], toolCalls: [], callStart: -1 };
     });
     const run = async (kernels: 'auto' | 'stock') => {
-      const counters: RolloutCounters = { readbacks: 0, toolRounds: 0 };
+      const counters: RolloutCounters = { readbacks: 0, toolRounds: 0, roundsCutShort: 0 };
       const trajectories = await sampleContinuations(random, starts, {
         temperature: 1.5,
         maxToolCalls: 5,

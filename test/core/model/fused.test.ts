@@ -14,12 +14,13 @@ import { FusedKernels, fusedDispatchesPerPosition } from '../../../src/core/mode
 import { causalAttention, stockLayerNorm, decodeStep, disposeCache, disposePolicy, emptyCache, initPolicy, namedWeights, type Policy } from '../../../src/core/model/transformer';
 import { resolveConfig } from '../../../src/core/config';
 import { Trainer } from '../../../src/core/trainer';
-import { policyLoss, type LossBatch } from '../../../src/core/tao/loss';
+import { policyLoss } from '../../../src/core/tao/loss';
 import { Rng } from '../../../src/core/rng';
 import { sampleGroups, type Trajectory } from '../../../src/core/rollout';
 import type { TaskItem } from '../../../src/core/tasks/types';
 import { BOS, EMITTABLE, encode, VOCAB, VOCAB_SIZE } from '../../../src/core/tokenizer';
 import { loadBundledTiny } from '../engine/bundled';
+import { randomLossBatch } from './lossBatch';
 
 const ITEMS: TaskItem[] = [
   { prompt: '3+4', answer: '7', kind: 'sum' },
@@ -264,19 +265,7 @@ describe.skipIf(!nodeWebGPUAvailable())(`fused decoding on WebGPU (skipped when:
     // Gradients of the full policy loss (live bonus, so entropy carries gradient too) on a fixed batch.
     const policy = loadBundledTiny();
     await chooseKernelPath(policy); // the self-check that turns the fused attention on
-    const B = 6;
-    const T = 40;
-    const rng = new Rng(9);
-    const batch: LossBatch = {
-      tokens: Int32Array.from({ length: B * (T + 1) }, () => 3 + Math.floor(rng.next() * 20)),
-      B,
-      T,
-      oldLogprob: Float32Array.from({ length: B * T }, () => -1 - rng.next()),
-      advantage: Float32Array.from({ length: B * T }, () => rng.next() - 0.5),
-      baseAdvantage: Float32Array.from({ length: B * T }, () => rng.next() - 0.5),
-      bonusEligible: Float32Array.from({ length: B * T }, () => (rng.next() < 0.3 ? 1 : 0)),
-      lossWeight: Float32Array.from({ length: B * T }, () => (rng.next() < 0.8 ? 1 : 0)),
-    };
+    const batch = randomLossBatch(6, 40, 9);
     const options = { temperature: 1, clipLow: 0.2, clipHigh: 0.28, dualClip: 3, entropyCoef: 0.01, klCoef: 0, liveBonusCoef: 0.5 };
     const variables = namedWeights(policy.weights).map(([, v]) => v);
     const gradients = async (preference: 'auto' | 'stock') => {

@@ -14,9 +14,10 @@ import { chooseKernelPath, setKernelPreference } from '../../../src/core/model/f
 import { fusedUpdateActive, fusedUpdateProbe, prepareFusedUpdate, stockDense } from '../../../src/core/model/fusedUpdate';
 import { disposePolicy, namedWeights } from '../../../src/core/model/transformer';
 import { Rng } from '../../../src/core/rng';
-import { policyLoss, type LossBatch } from '../../../src/core/tao/loss';
+import { policyLoss } from '../../../src/core/tao/loss';
 import { Trainer } from '../../../src/core/trainer';
 import { loadBundledTiny } from '../engine/bundled';
+import { randomLossBatch } from './lossBatch';
 
 const why = 'WebGPU needs SwiftShader from Debian chromium (apt-get install -y chromium)';
 
@@ -192,19 +193,7 @@ describe.skipIf(!nodeWebGPUAvailable())(`the fused update on WebGPU (skipped whe
     const policy = loadBundledTiny();
     expect((await chooseKernelPath(policy)).path).toBe('fused');
     expect(await prepareFusedUpdate(policy.config)).toBe(true);
-    const B = 5;
-    const T = 33;
-    const rng = new Rng(13);
-    const batch: LossBatch = {
-      tokens: Int32Array.from({ length: B * (T + 1) }, () => 3 + Math.floor(rng.next() * 20)),
-      B,
-      T,
-      oldLogprob: Float32Array.from({ length: B * T }, () => -1 - rng.next()),
-      advantage: Float32Array.from({ length: B * T }, () => rng.next() - 0.5),
-      baseAdvantage: Float32Array.from({ length: B * T }, () => rng.next() - 0.5),
-      bonusEligible: Float32Array.from({ length: B * T }, () => (rng.next() < 0.3 ? 1 : 0)),
-      lossWeight: Float32Array.from({ length: B * T }, () => (rng.next() < 0.8 ? 1 : 0)),
-    };
+    const batch = randomLossBatch(5, 33, 13);
     const options = { temperature: 1, clipLow: 0.2, clipHigh: 0.28, dualClip: 3, entropyCoef: 0.01, klCoef: 0, liveBonusCoef: 0.5 };
     const variables = namedWeights(policy.weights).map(([, v]) => v);
     const gradients = async (preference: 'auto' | 'stock') => {
