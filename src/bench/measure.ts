@@ -621,7 +621,7 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
     '- Fused vs stock: the fused column\'s cache run against the stock column\'s on the same backend, batch, seed and uniforms; ' +
       'log-probs and entropies are compared at each policy token before a trajectory\'s first differing token (a draw that float rounding flips changes the rest of its trajectory).',
     '- Readbacks per rollout: the reads from the backend to the CPU in the timed cache run; tfjs\'s kernels read the logits back at every position, the fused loop reads its row table back once per tool round (plus the last), so it should be at most tool-call rounds + 2. ' +
-      'Tool-call rounds: the most calls one trajectory closed. GPU dispatches per rollout: everything the timed run recorded; the fused loop dispatches each round up to the context length, rows that have stopped returning at once.',
+      'Tool-call rounds: the most calls one trajectory closed. GPU dispatches per rollout: everything the timed run recorded; the fused loop dispatches each round for a guessed number of positions (docs/kernels.md), rows that have stopped returning at once.',
     '- Kernels: `tf.profile` of one `decodeStep` (position 1) for the whole cache batch; per layer = (total - the same step with no blocks) / layers. ' +
       'tfjs kernels include reshapes and other views; on WebGPU "GPU dispatches" counts the compute passes actually recorded for one position ' +
       '(the fused path runs its WGSL programs through `runWebGPUProgram`, outside tfjs\'s kernel registry, so only dispatches apply to it). ' +
