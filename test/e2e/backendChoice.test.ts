@@ -4,10 +4,10 @@
 // `?backend=webgl` still trains on WebGL, with a note that it is software.
 
 import * as fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, servePage } from './servePage';
+import { CHROMIUM, launchChromium, servePage } from './servePage';
 
 async function stepCount(page: Page): Promise<number> {
   return Number(await page.getByLabel('Step', { exact: true }).textContent());
@@ -20,7 +20,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the backend auto picks in Chromium (s
 
   beforeAll(async () => {
     ({ server, url } = await servePage());
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 300_000);
 
   afterAll(async () => {

@@ -5,10 +5,10 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, servePage } from './servePage';
+import { CHROMIUM, launchChromium, ROOT, servePage } from './servePage';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 async function stepCount(page: Page): Promise<number> {
@@ -47,11 +47,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the page for a newcomer, in Chromium 
 
   beforeAll(async () => {
     ({ server, url } = await servePage());
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
     fs.mkdirSync(ARTIFACTS, { recursive: true });
   }, 300_000);
 

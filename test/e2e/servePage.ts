@@ -4,12 +4,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = path.resolve(__dirname, '../..');
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+
+/** Debian's chromium, headless, with CHROMIUM_ARGS and any extra flags (e.g. --enable-unsafe-webgpu). */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
 
 /** Builds the page into a fresh folder and serves it; close the server when done. */
 export async function servePage(): Promise<{ server: PreviewServer; url: string }> {

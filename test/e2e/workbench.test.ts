@@ -5,10 +5,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, servePage } from './servePage';
+import { CHROMIUM, launchChromium, ROOT, servePage } from './servePage';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 async function stepCount(page: Page): Promise<number> {
@@ -22,11 +22,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
 
   beforeAll(async () => {
     ({ server, url } = await servePage());
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'],
-    });
+    browser = await launchChromium(['--enable-unsafe-webgpu']);
   }, 180_000);
 
   afterAll(async () => {

@@ -310,17 +310,7 @@ export function ForkPanel({ report, index }: { report: StepReport; index: number
           </section>
         )}
         <div className="fork-actions">
-          <label>
-            Continuations{' '}
-            <input
-              type="number"
-              aria-label="Continuations to sample"
-              min={1}
-              max={MAX_FORK_SAMPLES}
-              value={samples}
-              onChange={(event) => fork.setSamples(clampSamples(event.target.valueAsNumber, samples))}
-            />
-          </label>
+          <SampleCount label="Continuations" ariaLabel="Continuations to sample" value={samples} onChange={fork.setSamples} />
           <label>
             Seed{' '}
             <input type="number" aria-label="Fork seed" min={0} value={seed} onChange={(event) => fork.setSeed(Number.isInteger(event.target.valueAsNumber) ? event.target.valueAsNumber : seed)} />
@@ -328,17 +318,7 @@ export function ForkPanel({ report, index }: { report: StepReport; index: number
           <button type="button" disabled={unavailable !== null || resampling || scanning} onClick={() => fork.resample(target, position)}>
             {resampling ? 'Resampling…' : 'Resample from here'}
           </button>
-          <label>
-            Per token{' '}
-            <input
-              type="number"
-              aria-label="Continuations per scanned token"
-              min={1}
-              max={MAX_FORK_SAMPLES}
-              value={scanSamples}
-              onChange={(event) => fork.setScanSamples(clampSamples(event.target.valueAsNumber, scanSamples))}
-            />
-          </label>
+          <SampleCount label="Per token" ariaLabel="Continuations per scanned token" value={scanSamples} onChange={fork.setScanSamples} />
           {scanning ? (
             <button type="button" onClick={() => fork.cancelScan(target)}>
               Cancel scan
@@ -362,6 +342,16 @@ export function ForkPanel({ report, index }: { report: StepReport; index: number
         <ContinuationsList continuations={continuations.continuations} reward={trajectory.reward} seconds={continuations.seconds} original={text[position]} />
       )}
     </section>
+  );
+}
+
+/** A count of continuations, 1 to MAX_FORK_SAMPLES; a value out of range is clamped, a non-number ignored. */
+function SampleCount({ label, ariaLabel, value, onChange }: { label: string; ariaLabel: string; value: number; onChange: (count: number) => void }): ReactElement {
+  return (
+    <label>
+      {label}{' '}
+      <input type="number" aria-label={ariaLabel} min={1} max={MAX_FORK_SAMPLES} value={value} onChange={(event) => onChange(clampSamples(event.target.valueAsNumber, value))} />
+    </label>
   );
 }
 

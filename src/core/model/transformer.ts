@@ -142,9 +142,14 @@ function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor, ops: Ops = 
  * kernels (15 of a tiny decoding position's 125).
  */
 export function stockLayerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  return normalise(x).mul(gain).add(bias);
+}
+
+/** (x - mean) / sqrt(variance + eps) over the last axis: LayerNorm before its gain and bias. */
+function normalise(x: tf.Tensor2D): tf.Tensor2D {
   const centred = x.sub(x.mean(-1, true)); // [N, D]
   const variance = centred.square().mean(-1, true); // [N, 1]
-  return centred.mul(tf.rsqrt(variance.add(LN_EPSILON))).mul(gain).add(bias);
+  return centred.mul(tf.rsqrt(variance.add(LN_EPSILON)));
 }
 
 /**
@@ -202,9 +207,7 @@ const addPositionRows = tf.customGrad(((x: tf.Tensor3D, positions: tf.Tensor2D) 
 
 /** stockLayerNorm with scaleAndShift's gradients (training; decoding needs no gradient and skips the scope). */
 function trainingLayerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
-  const centred = x.sub(x.mean(-1, true)); // [N, D]
-  const variance = centred.square().mean(-1, true); // [N, 1]
-  return scaleAndShift(centred.mul(tf.rsqrt(variance.add(LN_EPSILON))) as tf.Tensor2D, gain, bias);
+  return scaleAndShift(normalise(x), gain, bias);
 }
 
 /** The dense forms out of `linear` and `addBias` (tfjs's ops, one each for bias, ReLU, residual). */
