@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, launchChromium, ROOT, servePage } from './servePage';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
+/** The charts draw on animation frames after a step arrives; on two busy cores that can take seconds. */
+const CHART_WAIT_MS = 30_000;
+
 async function stepCount(page: Page): Promise<number> {
   return Number(await page.getByLabel('Step', { exact: true }).textContent());
 }
@@ -59,13 +62,13 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
     await expect.poll(() => page.getByLabel('step settings').textContent()).toContain('coef 0.5');
     expect(await page.locator('header').first().textContent()).toMatch(/\d+(\.\d)? dispatches\/tok/);
 
-    await expect.poll(() => page.getByRole('article').count()).toBeGreaterThan(0);
-    await expect.poll(() => page.getByTestId('curves').locator('svg').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByRole('article').count(), { timeout: CHART_WAIT_MS }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('curves').locator('svg').count(), { timeout: CHART_WAIT_MS }).toBeGreaterThan(0);
     // The curves are drawn with data: the reward chart has a line, and its name gives the latest step.
     const reward = page.getByRole('figure', { name: 'Reward and accuracy' });
-    await expect.poll(() => reward.locator('path.curve-line[d]').count()).toBeGreaterThan(0);
-    await expect.poll(() => reward.getByRole('img').getAttribute('aria-label')).toMatch(/^Latest, step \d+: training reward \(accuracy\) \d+%/);
-    await expect.poll(() => page.getByTestId('curves').textContent()).toContain('0.01 → 0.5');
+    await expect.poll(() => reward.locator('path.curve-line[d]').count(), { timeout: CHART_WAIT_MS }).toBeGreaterThan(0);
+    await expect.poll(() => reward.getByRole('img').getAttribute('aria-label'), { timeout: CHART_WAIT_MS }).toMatch(/^Latest, step \d+: training reward \(accuracy\) \d+%/);
+    await expect.poll(() => page.getByTestId('curves').textContent(), { timeout: CHART_WAIT_MS }).toContain('0.01 → 0.5');
 
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await expect.poll(() => status.textContent(), { timeout: 600_000 }).toMatch(/paused|ready/);
