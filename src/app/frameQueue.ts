@@ -59,12 +59,11 @@ export function useQueuedValue<T>(value: T, { minIntervalMs = 0, paused = false 
       setShown(latest.current);
     };
     const wait = lastShown.current + minIntervalMs - performance.now();
-    if (wait <= 0) {
-      cancel.current = inAFrame(take);
-      return;
-    }
     let cancelJob: (() => void) | null = null;
-    const timer = setTimeout(() => (cancelJob = inAFrame(take)), wait);
+    const timer = wait <= 0 ? undefined : setTimeout(() => (cancelJob = inAFrame(take)), wait);
+    if (timer === undefined) cancelJob = inAFrame(take);
+    // Cancelling also clears the mark of a waiting change: otherwise a change cancelled by going
+    // off screen would look as if it still waited, and none would be taken on coming back.
     cancel.current = () => {
       clearTimeout(timer);
       cancelJob?.();

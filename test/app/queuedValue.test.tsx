@@ -87,4 +87,19 @@ describe('useQueuedValue', () => {
       vi.useRealTimers();
     }
   });
+  it('goes off screen while a change waits in the frame queue, and still catches up on coming back', async () => {
+    const { inAFrame, useQueuedValue } = await import('../../src/app/frameQueue');
+    const Shown = ({ value, paused }: { value: string; paused: boolean }) => <p>{useQueuedValue(value, { paused })}</p>;
+    const { rerender } = render(<Shown value="step 1" paused={false} />);
+    inAFrame(() => undefined); // the frame queue is busy: step 2 waits behind this job
+    rerender(<Shown value="step 2" paused={false} />);
+    rerender(<Shown value="step 2" paused={true} />); // scrolled away before its frame came
+    frame();
+    frame();
+    expect(screen.getByRole('paragraph').textContent).toBe('step 1');
+    rerender(<Shown value="step 3" paused={true} />);
+    rerender(<Shown value="step 3" paused={false} />); // scrolled back
+    frame();
+    expect(screen.getByRole('paragraph').textContent).toBe('step 3');
+  });
 });

@@ -64,6 +64,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
 
     await expect.poll(() => page.getByRole('article').count(), { timeout: CHART_WAIT_MS }).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('curves').locator('svg').count(), { timeout: CHART_WAIT_MS }).toBeGreaterThan(0);
+    // A chart redraws only while on screen (Curves.tsx, QueuedChart), and the open explainer and
+    // the rollouts push the curves below this viewport: scroll to them, as a person would, and
+    // they catch up with the steps run while they were off screen.
+    await page.getByTestId('curves').scrollIntoViewIfNeeded();
     // The curves are drawn with data: the reward chart has a line, and its name gives the latest step.
     const reward = page.getByRole('figure', { name: 'Reward and accuracy' });
     await expect.poll(() => reward.locator('path.curve-line[d]').count(), { timeout: CHART_WAIT_MS }).toBeGreaterThan(0);
