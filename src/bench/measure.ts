@@ -146,7 +146,7 @@ export interface BackendResult {
     measuredSteps: number;
     trainedTokensPerSecond: number;
     /** The measured steps' updates: rows and positions of the batch trained, its trained tokens and seconds (the PyTorch peer repeats them). */
-    updates: { rows: number; positions: number; trainedTokens: number; seconds: number }[];
+    updates: { rows: number; positions: number; trainedTokens: number; seconds: number; buckets: { rows: number; positions: number }[] }[];
     sampledTokensPerSecond: number;
     stepSeconds: number;
     rolloutSeconds: number;
@@ -462,6 +462,8 @@ async function benchTraining(
   const config = resolveConfig({ preset, scale, seed, promptsPerStep: plan.trainPrompts, groupSize: group });
   const trainer = new Trainer(config, policy);
   const reports: StepReport[] = [];
+  /** Each step's update buckets (rows and positions of each pass), by step. */
+  const buckets = new Map<number, { rows: number; positions: number }[]>();
   let tensorsAfterFirstStep = 0;
   let tensorsAfterLastStep = 0;
   let updateDispatches: number | undefined;
@@ -469,6 +471,7 @@ async function benchTraining(
     for (let step = 1; step <= steps; step++) {
       const report = await trainer.runStep();
       reports.push(report);
+      buckets.set(report.step, trainer.lastUpdateShapes);
       updateDispatches = trainer.lastUpdateDispatches ?? updateDispatches;
       tensorsAfterLastStep = tf.memory().numTensors;
       if (step === 1) tensorsAfterFirstStep = tensorsAfterLastStep;
@@ -500,7 +503,7 @@ async function benchTraining(
     skippedSteps: reports.filter((r) => r.skipped).length,
     measuredSteps: measured.length,
     trainedTokensPerSecond: updated.length > 0 ? sum(updated, 'batch/tokens') / sum(updated, 'time/update_s') : 0,
-    updates: updated.map(updateShape),
+    updates: updated.map((report) => ({ ...updateShape(report), buckets: buckets.get(report.step) ?? [] })),
     sampledTokensPerSecond: sampledTokens / sum(measured, 'time/rollout_s'),
     stepSeconds: sum(measured, 'time/step_s') / measured.length,
     rolloutSeconds: sum(measured, 'time/rollout_s') / measured.length,
@@ -514,7 +517,7 @@ async function benchTraining(
   return { training, firstStep: reports[0] };
 }
 
-/** The batch a step's update trained: its rows (copies included) and positions (longest trained trajectory - 1). */
+/** The batch a step's update trained: its rows (copies included) and positions (longest trained trajectory - 1), before the update cuts it into buckets. */
 function updateShape(report: StepReport): { rows: number; positions: number; trainedTokens: number; seconds: number } {
   const trained = report.trajectories.filter((t) => t.trainedCopies > 0);
   return {

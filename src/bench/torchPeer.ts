@@ -48,6 +48,8 @@ export interface PeerUpdate {
   rows: number;
   positions: number;
   trainedTokens: number;
+  /** The batches the update ran its passes on (src/core/tao/lossBuckets.ts); the peer runs the same. */
+  buckets: { rows: number; positions: number }[];
 }
 
 export interface PeerRequest {
@@ -106,7 +108,7 @@ export function peerRequest(
     temperature,
     seed,
     sampling: { rows: cache.rows, positions: cache.positions, sampledTokens: cache.sampledTokens },
-    updates: training.updates.map(({ rows, positions, trainedTokens }) => ({ rows, positions, trainedTokens })),
+    updates: training.updates.map(({ rows, positions, trainedTokens, buckets }) => ({ rows, positions, trainedTokens, buckets })),
     optimizer: { ...ADAM_DEFAULTS, learningRate: config.learningRate, gradClip: config.gradClip },
     clip: { clipLow: config.clipLow, clipHigh: config.clipHigh, dualClip: config.dualClip },
     entropyCoef: config.entropyCoef,
@@ -225,7 +227,7 @@ export function renderPeer(wasm: BackendResult | undefined, peer: PeerResult): s
     '',
     `- PyTorch peer: \`src/bench/torch_peer.py\` (${peer.python}) on the same weights, timed after a warm-up like the wasm column: ` +
       'the wasm sampling batch\'s rows and decoding positions through a key/value cache, then each of the wasm column\'s timed updates ' +
-      '(same rows and positions, one PPO clipped-loss update with Adam); both sides\' tokens/s divide the wasm run\'s sampled and trained tokens by their own seconds. ' +
+      '(the same buckets of rows and positions, gradients accumulated over them, one PPO clipped-loss update with Adam); both sides\' tokens/s divide the wasm run\'s sampled and trained tokens by their own seconds. ' +
       'What is and is not matched is listed at the top of the script.',
     '',
   );

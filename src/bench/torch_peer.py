@@ -10,7 +10,7 @@ writes the request and reads the answer.
 Request: {"mode": "bench" | "logits", "model": ModelConfig, "checkpoint": {"manifest", "weights"}
 or null (random weights), "emittable": [bool] * V, "temperature", "seed",
 bench: "sampling": {"rows", "positions", "sampledTokens"}, "updates": [{"rows", "positions",
-"trainedTokens"}], "optimizer": {"learningRate", "beta1", "beta2", "epsilon", "gradClip"},
+"trainedTokens", optional "buckets": [{"rows", "positions"}]}], "optimizer": {"learningRate", "beta1", "beta2", "epsilon", "gradClip"},
 "clip": {"clipLow", "clipHigh", "dualClip"}, "entropyCoef", optional "repeats" (timed runs
 after the warm-up, the fastest kept; default 1, as the bench's own columns);
 logits: "tokens": [[id] * T] * B.
@@ -23,11 +23,14 @@ What is matched, per unit of work (same FLOPs in the model):
   cache, as rollout.ts does (finished rows keep feeding padding there, here every row samples);
   per position the logits, a softmax at the temperature over the emittable tokens, its entropy,
   an inverse-CDF draw from a uniform and the drawn token's log-probability, for every row.
-- An update: one forward and backward on [rows, positions] tokens; log-softmax at the
+- An update: a forward and backward on each of its buckets' [rows, positions] tokens (the batches
+  ours ran its passes on, src/core/tao/lossBuckets.ts; [rows, positions] when it names none),
+  gradients accumulated, every mean over the whole update's weight; log-softmax at the
   temperature over the emittable tokens, the target's log-prob and the entropy at every
   position (entropy in the graph with its coefficient, as loss.ts), PPO's clipped surrogate with
-  clip-higher and dual clip, token mean over `trainedTokens` weighted positions, the clip
-  fractions; global-norm gradient clipping and one Adam step (same formula as adam.ts).
+  clip-higher and dual clip, token mean over `trainedTokens` weighted positions (spread over the
+  buckets by their positions), the clip fractions; global-norm gradient clipping and one Adam
+  step (same formula as adam.ts).
 Not matched:
 - The embedding is a lookup here, a one-hot matmul in ours (V x D more multiply-adds per token,
   about 2% of tiny's); the key/value cache is preallocated and written in place here, where ours
@@ -209,50 +212,62 @@ def clipped_surrogate(logprob, old_logprob, advantage, clip):
 
 
 def make_update_batch(policy, update, emittable_ids, emittable_bias, temperature, generator):
-    """Random trajectories of the update's shape; old log-probs from the current policy."""
-    B, T, trained = update["rows"], update["positions"], update["trainedTokens"]
-    pick = torch.randint(len(emittable_ids), (B, T + 1), generator=generator)
-    tokens = emittable_ids[pick]
-    weight = torch.zeros(B * T)
-    weight[torch.randperm(B * T, generator=generator)[: min(trained, B * T)]] = 1
-    with torch.no_grad():
-        log_probs = emittable_log_softmax(policy(tokens[:, :-1]), emittable_bias, temperature)
-        old = log_probs.gather(-1, tokens[:, 1:, None])[..., 0]
-    old = old + 0.05 * torch.randn(B, T, generator=generator)
-    advantage = torch.randn(B, 1, generator=generator).expand(B, T).contiguous()
-    return tokens, old, advantage, weight.reshape(B, T)
+    """Random trajectories of the update's buckets (the batches it ran its passes on; one bucket of
+    [rows, positions] when the request names none), the trained tokens spread over the buckets in
+    proportion to their positions; old log-probs from the current policy."""
+    buckets = update.get("buckets") or [{"rows": update["rows"], "positions": update["positions"]}]
+    sizes = [b["rows"] * b["positions"] for b in buckets]
+    batch = []
+    for bucket, size in zip(buckets, sizes):
+        B, T = bucket["rows"], bucket["positions"]
+        trained = max(1, min(size, round(update["trainedTokens"] * size / sum(sizes))))
+        pick = torch.randint(len(emittable_ids), (B, T + 1), generator=generator)
+        tokens = emittable_ids[pick]
+        weight = torch.zeros(B * T)
+        weight[torch.randperm(B * T, generator=generator)[:trained]] = 1
+        with torch.no_grad():
+            log_probs = emittable_log_softmax(policy(tokens[:, :-1]), emittable_bias, temperature)
+            old = log_probs.gather(-1, tokens[:, 1:, None])[..., 0]
+        old = old + 0.05 * torch.randn(B, T, generator=generator)
+        advantage = torch.randn(B, 1, generator=generator).expand(B, T).contiguous()
+        batch.append((tokens, old, advantage, weight.reshape(B, T)))
+    return batch
 
 
 def update_step(policy, optimizer, batch, emittable_bias, request):
-    """One PPO update: loss, gradients, global-norm clip, Adam. Returns the loss and the norm."""
-    tokens, old_logprob, advantage, weight = batch
-    log_probs = emittable_log_softmax(policy(tokens[:, :-1]), emittable_bias, request["temperature"])  # [B, T, V]
-    logprob = log_probs.gather(-1, tokens[:, 1:, None])[..., 0]
-    entropy = -(log_probs.exp() * log_probs).sum(-1)
-    per_token, ratio, unclipped, clipped_term, pessimistic, dual_bound = clipped_surrogate(
-        logprob, old_logprob, advantage, request["clip"]
-    )
-    weight_sum = weight.sum()
-    policy_term = (per_token * weight).sum() / weight_sum
-    entropy_mean = (entropy * weight).sum() / weight_sum
-    loss = policy_term - request["entropyCoef"] * entropy_mean
-    with torch.no_grad():  # the figures ours reads back with the loss
-        clip = request["clip"]
-        fractions = torch.stack(
-            [
-                ((clipped_term > unclipped).float() * weight).sum(),
-                (((ratio < 1 - clip["clipLow"]) & (advantage < 0)).float() * weight).sum(),
-                (((ratio > 1 + clip["clipHigh"]) & (advantage > 0)).float() * weight).sum(),
-                (((pessimistic > dual_bound) & (advantage < 0)).float() * weight).sum(),
-                ((old_logprob - logprob) * weight).sum(),
-            ]
-        ) / weight_sum
+    """One PPO update: the loss and its gradients bucket by bucket, each bucket's means over the
+    whole batch's weight (gradient accumulation, as lossBuckets.ts), then the global-norm clip and
+    Adam. Returns the loss and the norm."""
+    weight_sum = sum(weight.sum() for _, _, _, weight in batch)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    total = 0.0
+    for tokens, old_logprob, advantage, weight in batch:
+        log_probs = emittable_log_softmax(policy(tokens[:, :-1]), emittable_bias, request["temperature"])  # [B, T, V]
+        logprob = log_probs.gather(-1, tokens[:, 1:, None])[..., 0]
+        entropy = -(log_probs.exp() * log_probs).sum(-1)
+        per_token, ratio, unclipped, clipped_term, pessimistic, dual_bound = clipped_surrogate(
+            logprob, old_logprob, advantage, request["clip"]
+        )
+        policy_term = (per_token * weight).sum() / weight_sum
+        entropy_mean = (entropy * weight).sum() / weight_sum
+        loss = policy_term - request["entropyCoef"] * entropy_mean
+        with torch.no_grad():  # the figures ours reads back with the loss
+            clip = request["clip"]
+            fractions = torch.stack(
+                [
+                    ((clipped_term > unclipped).float() * weight).sum(),
+                    (((ratio < 1 - clip["clipLow"]) & (advantage < 0)).float() * weight).sum(),
+                    (((ratio > 1 + clip["clipHigh"]) & (advantage > 0)).float() * weight).sum(),
+                    (((pessimistic > dual_bound) & (advantage < 0)).float() * weight).sum(),
+                    ((old_logprob - logprob) * weight).sum(),
+                ]
+            ) / weight_sum
+        loss.backward()
+        fractions.tolist()
+        total += float(loss)
     norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), request["optimizer"]["gradClip"])
     optimizer.step()
-    fractions.tolist()
-    return float(loss), float(norm)
+    return total, float(norm)
 
 
 def bench(policy, request, emittable_bias, generator):
@@ -299,6 +314,7 @@ def bench(policy, request, emittable_bias, generator):
             "updates": len(updates),
             "rows": [u["rows"] for u in updates],
             "positions": [u["positions"] for u in updates],
+            "buckets": [u.get("buckets") for u in updates],
             "trainedTokens": trained,
             "seconds": seconds,
             "warmupSeconds": warmup,

@@ -14,6 +14,7 @@ import { stepSettingFields, type StepSettingField } from './settings';
 import { sampleGroups, type FinishReason, type RolloutCounters, type Trajectory } from './rollout';
 import { isBonusEligible } from './tao/bonus';
 import { policyLoss, type LossBatch } from './tao/loss';
+import { type BucketPlan, CPU_BUCKETS, lossBuckets, ONE_BUCKET } from './tao/lossBuckets';
 import { shapeBatch } from './tao/shape';
 import type { DiscardReason, ShapeResult, TokenKind } from './tao/types';
 import { getTask, trainingItem, type TaskFamily } from './tasks';
@@ -80,6 +81,10 @@ export class Trainer {
    * PPO epoch), WebGPU only; null elsewhere or when the step made no update.
    */
   lastUpdateDispatches: number | null = null;
+  /** The batches the last update ran its passes on: rows and positions of each bucket (lossBuckets.ts). */
+  lastUpdateShapes: { rows: number; positions: number }[] = [];
+  /** How the update splits its batch by length; null: by the backend (buckets on wasm and cpu only). */
+  bucketPlan: BucketPlan | null = null;
   /** Called as a step makes progress (each decoding position, each PPO epoch): the page's worker says it is alive. */
   onProgress: (() => void) | null = null;
 
@@ -214,41 +219,56 @@ export class Trainer {
   /** PPO epochs on the training batch; returns the loss metrics of the last epoch. */
   private async update(batch: Trajectory[], shaped: ShapeResult): Promise<UpdateMetrics | null> {
     const lossBatch = buildLossBatch(batch, shaped, this.config);
+    this.lastUpdateShapes = [];
     if (lossBatch.lossWeight.every((w) => w === 0)) return null;
     const variables = new Map(namedWeights(this.policy.weights));
     const liveBonus =
       this.config.shape.bonus.mode === 'multiplicative' && !this.config.detachEntropy ? this.config.shape.bonus.coef : null;
     let lastEpoch: Omit<UpdateMetrics, 'batch/tokens'> | null = null;
+    // The rows cut to their weighted positions and, on the CPU backends, in buckets by length
+    // (lossBuckets.ts); the live bonus's entropy statistics need every row in one pass.
+    const plan = liveBonus !== null ? ONE_BUCKET : (this.bucketPlan ?? (CPU_BACKENDS.has(tf.getBackend()) ? CPU_BUCKETS : ONE_BUCKET));
+    const buckets = lossBuckets(lossBatch, plan);
+    const weightTotal = buckets.length > 1 ? lossBatch.lossWeight.reduce((sum, w) => sum + w, 0) : undefined;
+    this.lastUpdateShapes = buckets.map((bucket) => ({ rows: bucket.B, positions: bucket.T }));
     for (let epoch = 0; epoch < this.config.ppoEpochs; epoch++) {
-      let readings: tf.Tensor1D | null = null; // read after the gradient pass: WebGPU has no sync read
-      const { value, grads } = tf.variableGrads(() => {
-        const lossParts = policyLoss(this.policy, lossBatch, {
-          temperature: this.config.temperature,
-          clipLow: this.config.clipLow,
-          clipHigh: this.config.clipHigh,
-          dualClip: this.config.dualClip,
-          entropyCoef: this.config.entropyCoef,
-          klCoef: this.config.klCoef,
-          liveBonusCoef: liveBonus,
-          reference: this.reference,
-        });
-        readings = tf.keep(
-          tf.stack([
-            lossParts.loss,
-            lossParts.policyLoss,
-            lossParts.clipFraction,
-            lossParts.clipLowFraction,
-            lossParts.clipHighFraction,
-            lossParts.dualClipFraction,
-            lossParts.approxKl,
-            lossParts.entropyMean,
-            lossParts.klToReference,
-          ]) as tf.Tensor1D,
-        );
-        return lossParts.loss;
-      }, [...variables.values()]);
-      const values = await readings!.data();
-      tf.dispose([readings!, value]);
+      let sums: { readings: tf.Tensor1D; grads: tf.NamedTensorMap } | null = null;
+      for (const bucket of buckets) {
+        let readings: tf.Tensor1D | null = null; // read after the gradient pass: WebGPU has no sync read
+        const { value, grads } = tf.variableGrads(() => {
+          const lossParts = policyLoss(this.policy, bucket, {
+            temperature: this.config.temperature,
+            clipLow: this.config.clipLow,
+            clipHigh: this.config.clipHigh,
+            dualClip: this.config.dualClip,
+            entropyCoef: this.config.entropyCoef,
+            klCoef: this.config.klCoef,
+            liveBonusCoef: liveBonus,
+            reference: this.reference,
+            weightTotal,
+          });
+          readings = tf.keep(
+            tf.stack([
+              lossParts.loss,
+              lossParts.policyLoss,
+              lossParts.clipFraction,
+              lossParts.clipLowFraction,
+              lossParts.clipHighFraction,
+              lossParts.dualClipFraction,
+              lossParts.approxKl,
+              lossParts.entropyMean,
+              lossParts.klToReference,
+            ]) as tf.Tensor1D,
+          );
+          return lossParts.loss;
+        }, [...variables.values()]);
+        value.dispose();
+        // Each bucket's means are over the whole batch's weight: the batch's are their sums.
+        sums = sums === null ? { readings: readings!, grads } : addInto(sums, readings!, grads);
+      }
+      const { readings, grads } = sums!;
+      const values = await readings.data();
+      readings.dispose();
       const parts: Omit<UpdateMetrics, 'batch/tokens' | 'grad_norm'> = {
         'loss/total': values[0],
         'loss/policy': values[1],
@@ -295,6 +315,21 @@ function sampleStd(values: number[]): number {
 
 function pickSettings(config: Config): StepSettings {
   return Object.fromEntries(stepSettingFields().map((field) => [field, structuredClone(config[field as keyof Config])])) as StepSettings;
+}
+
+/** The backends whose update splits the batch into buckets by length (lossBuckets.ts). */
+const CPU_BACKENDS = new Set(['wasm', 'cpu']);
+
+/** Adds one bucket's readings and gradients into the sums so far, disposing the parts added. */
+function addInto(
+  sums: { readings: tf.Tensor1D; grads: tf.NamedTensorMap },
+  readings: tf.Tensor1D,
+  grads: tf.NamedTensorMap,
+): { readings: tf.Tensor1D; grads: tf.NamedTensorMap } {
+  const added = { readings: tf.add(sums.readings, readings) as tf.Tensor1D, grads: {} as tf.NamedTensorMap };
+  for (const name of Object.keys(grads)) added.grads[name] = tf.add(sums.grads[name], grads[name]);
+  tf.dispose([sums.readings, readings, ...Object.values(sums.grads), ...Object.values(grads)]);
+  return added;
 }
 
 /** Group id -> indices of its trajectories. */

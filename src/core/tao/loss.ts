@@ -40,6 +40,12 @@ export interface LossOptions {
   liveBonusCoef: number | null;
   /** Frozen starting policy for the KL penalty (required when klCoef > 0). */
   reference?: Policy;
+  /**
+   * Sum of the loss weights of the whole batch when `batch` is one bucket of it (lossBuckets.ts):
+   * every mean is then taken over the whole batch's weight, so the buckets' parts add up to the
+   * batch's. Not with the live bonus, whose entropy statistics need every row at once.
+   */
+  weightTotal?: number;
 }
 
 export interface LossParts {
@@ -155,7 +161,8 @@ export function policyLoss(policy: Policy, batch: LossBatch, options: LossOption
   const tokens = tf.tensor2d(batch.tokens, [B, T + 1], 'int32');
   const oldLogprob = tf.tensor2d(batch.oldLogprob, [B, T]);
   const weight = tf.tensor2d(batch.lossWeight, [B, T]);
-  const weightSum = weight.sum() as tf.Scalar;
+  if (options.weightTotal !== undefined && options.liveBonusCoef !== null) throw new Error('the live bonus needs the whole batch at once, not buckets');
+  const weightSum = (options.weightTotal !== undefined ? tf.scalar(options.weightTotal) : weight.sum()) as tf.Scalar;
   const { logprob, entropy } = tokenLogprobsAndEntropy(policy, tokens, options.temperature);
 
   const advantage =
