@@ -72,6 +72,8 @@ export interface SamplingRun {
   sampledTokens: number;
   /** Decoding positions (one batched forward each). */
   positions: number;
+  /** Positions each row was decoded for (its tokens - 1): tfjs's loop drops a row from the batch when it ends. */
+  rowPositions: number[];
   /** Timed run, after an identical warm-up run. */
   seconds: number;
   /** The warm-up run (shader compilation on WebGPU, JIT on cpu). */
@@ -353,6 +355,7 @@ async function timeSampling(
     rows: trajectories.length,
     sampledTokens,
     positions,
+    rowPositions: trajectories.map((t) => t.tokens.length - 1),
     seconds,
     warmupSeconds,
     tokensPerSecond: sampledTokens / seconds,

@@ -59,7 +59,7 @@ export interface PeerRequest {
   emittable: boolean[];
   temperature: number;
   seed: number;
-  sampling: { rows: number; positions: number; sampledTokens: number };
+  sampling: { rows: number; positions: number; sampledTokens: number; rowPositions: number[] };
   updates: PeerUpdate[];
   optimizer: { learningRate: number; beta1: number; beta2: number; epsilon: number; gradClip: number };
   clip: { clipLow: number; clipHigh: number; dualClip: number };
@@ -107,7 +107,7 @@ export function peerRequest(
     emittable: [...EMITTABLE],
     temperature,
     seed,
-    sampling: { rows: cache.rows, positions: cache.positions, sampledTokens: cache.sampledTokens },
+    sampling: { rows: cache.rows, positions: cache.positions, sampledTokens: cache.sampledTokens, rowPositions: cache.rowPositions },
     updates: training.updates.map(({ rows, positions, trainedTokens, buckets }) => ({ rows, positions, trainedTokens, buckets })),
     optimizer: { ...ADAM_DEFAULTS, learningRate: config.learningRate, gradClip: config.gradClip },
     clip: { clipLow: config.clipLow, clipHigh: config.clipHigh, dualClip: config.dualClip },
@@ -226,7 +226,7 @@ export function renderPeer(wasm: BackendResult | undefined, peer: PeerResult): s
   lines.push(
     '',
     `- PyTorch peer: \`src/bench/torch_peer.py\` (${peer.python}) on the same weights, timed after a warm-up like the wasm column: ` +
-      'the wasm sampling batch\'s rows and decoding positions through a key/value cache, then each of the wasm column\'s timed updates ' +
+      'the wasm sampling batch\'s rows and decoding positions through a key/value cache (each row for as many positions as in the wasm run, the rows that ended leaving the batch), then each of the wasm column\'s timed updates ' +
       '(the same buckets of rows and positions, gradients accumulated over them, one PPO clipped-loss update with Adam); both sides\' tokens/s divide the wasm run\'s sampled and trained tokens by their own seconds. ' +
       'What is and is not matched is listed at the top of the script.',
     '',

@@ -9,8 +9,9 @@ writes the request and reads the answer.
 
 Request: {"mode": "bench" | "logits", "model": ModelConfig, "checkpoint": {"manifest", "weights"}
 or null (random weights), "emittable": [bool] * V, "temperature", "seed",
-bench: "sampling": {"rows", "positions", "sampledTokens"}, "updates": [{"rows", "positions",
-"trainedTokens", optional "buckets": [{"rows", "positions"}]}], "optimizer": {"learningRate", "beta1", "beta2", "epsilon", "gradClip"},
+bench: "sampling": {"rows", "positions", "sampledTokens", optional "rowPositions": [int] * rows},
+"updates": [{"rows", "positions", "trainedTokens", optional "buckets": [{"rows", "positions"}]}],
+"optimizer": {"learningRate", "beta1", "beta2", "epsilon", "gradClip"},
 "clip": {"clipLow", "clipHigh", "dualClip"}, "entropyCoef", optional "repeats" (timed runs
 after the warm-up, the fastest kept; default 1, as the bench's own columns);
 logits: "tokens": [[id] * T] * B.
@@ -19,10 +20,11 @@ What is matched, per unit of work (same FLOPs in the model):
 - The model: vocabulary, context, layers, width, heads, MLP width; pre-LayerNorm (eps 1e-5),
   fused q/k/v projection with bias, attention scaled by 1/sqrt(head size), ReLU MLP, learned
   positions, final LayerNorm, output head tied to the token embedding; float32.
-- Sampling: `positions` decoding positions of all `rows` rows in lockstep through a key/value
-  cache, as rollout.ts does (finished rows keep feeding padding there, here every row samples);
+- Sampling: the rows decoded in lockstep through a key/value cache, as rollout.ts does, each for
+  as many positions as it was there (`rowPositions`); a row that ended leaves the batch there and
+  here (here the rows are kept longest first, so the batch and cache shrink to a prefix);
   per position the logits, a softmax at the temperature over the emittable tokens, its entropy,
-  an inverse-CDF draw from a uniform and the drawn token's log-probability, for every row.
+  an inverse-CDF draw from a uniform and the drawn token's log-probability, for every row going.
 - An update: a forward and backward on each of its buckets' [rows, positions] tokens (the batches
   ours ran its passes on, src/core/tao/lossBuckets.ts; [rows, positions] when it names none),
   gradients accumulated, every mean over the whole update's weight; log-softmax at the
@@ -34,8 +36,8 @@ What is matched, per unit of work (same FLOPs in the model):
 Not matched:
 - The embedding is a lookup here, a one-hot matmul in ours (V x D more multiply-adds per token,
   about 2% of tiny's); the key/value cache is preallocated and written in place here, where ours
-  concatenates (a copy of the cache per position); drawing runs in torch here, in JavaScript on
-  the logits read back there.
+  concatenates (a copy of the cache per position) and gathers the rows going when a row ends;
+  drawing runs in torch here, in JavaScript on the logits read back there.
 - Ours samples through the whole rollout (prompt and tool-result tokens forced, tool calls run,
   finished rows detected); the peer runs only the model and the draw, with its own tokens. The
   tokens do not change the work: the shapes are fixed by rows and positions.
@@ -184,16 +186,24 @@ def emittable_log_softmax(logits, emittable_bias, temperature):
 
 
 @torch.inference_mode()
-def sample(policy, rows, positions, emittable_bias, temperature, generator):
-    """`positions` decoding positions of `rows` rows; returns the drawn tokens' log-probs' sum (kept live)."""
+def sample(policy, rows, positions, emittable_bias, temperature, generator, row_positions=None):
+    """`positions` decoding positions of `rows` rows, each row for its `row_positions` entry (all
+    `positions` when None): rows are kept longest first, so the rows still going at a position are
+    the first ones, and the batch and the cache shrink to them (views, no copy). Returns the drawn
+    tokens' log-probs' sum (kept live)."""
+    lengths = sorted(row_positions or [positions] * rows, reverse=True)
     cache = policy.empty_cache(rows)
     tokens = torch.ones(rows, dtype=torch.long)  # BOS
     total = torch.zeros(())
     for position in range(positions):
+        going = sum(1 for length in lengths if length > position)
+        if going < tokens.shape[0]:
+            tokens = tokens[:going]
+            cache = [(keys[:going], values[:going]) for keys, values in cache]
         log_probs = emittable_log_softmax(policy.decode(tokens, cache, position), emittable_bias, temperature)  # [B, V]
         probs = log_probs.exp()
         entropy = -(probs * log_probs).sum(-1)
-        u = torch.rand(rows, 1, generator=generator)
+        u = torch.rand(going, 1, generator=generator)
         tokens = torch.searchsorted(probs.cumsum(-1), u).clamp_max(probs.shape[-1] - 1)[:, 0]
         logprob = log_probs.gather(-1, tokens[:, None])[:, 0]
         total = total + logprob.sum() + entropy.sum()
@@ -275,12 +285,12 @@ def bench(policy, request, emittable_bias, generator):
     answer = {}
     sampling = request["sampling"]
     t0 = time.perf_counter()
-    sample(policy, sampling["rows"], sampling["positions"], emittable_bias, request["temperature"], generator)
+    sample(policy, sampling["rows"], sampling["positions"], emittable_bias, request["temperature"], generator, sampling.get("rowPositions"))
     warmup = time.perf_counter() - t0
     seconds = math.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        sample(policy, sampling["rows"], sampling["positions"], emittable_bias, request["temperature"], generator)
+        sample(policy, sampling["rows"], sampling["positions"], emittable_bias, request["temperature"], generator, sampling.get("rowPositions"))
         seconds = min(seconds, time.perf_counter() - t0)
     answer["sampling"] = {
         **sampling,

@@ -25,7 +25,6 @@ import {
   encode,
   EOS,
   isCharacter,
-  PAD,
   RESULT_CLOSE,
   RESULT_OPEN,
   VOCAB,
@@ -204,13 +203,21 @@ async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions
     await sampleRowsOnGpu(policy, rows, draws, options);
   } else {
     const cache = emptyCache(policy);
+    // The rows still going, in order: a position decodes only these, and a row that ends leaves
+    // the batch and the cache (docs/kernels.md). Each row's numbers do not depend on the others.
+    let live = rows.map((_, r) => r);
     try {
-      for (let position = 0; rows.some((row) => row.finishReason === null); position++) {
-        const logits = await nextLogits(policy, rows, position, cache, useCache); // [B * V]
+      for (let position = 0; live.length > 0; position++) {
+        const logits = await nextLogits(policy, live.map((r) => rows[r]), position, cache, useCache); // [live * V]
         if (options.counters) options.counters.readbacks += 1;
-        rows.forEach((row, r) =>
-          advanceRow(row, () => ({ ...drawToken(logits, r, options.temperature, draws[r * maxLength + position + 1]), kind: 'policy' }), options, maxLength),
+        live.forEach((r, i) =>
+          advanceRow(rows[r], () => ({ ...drawToken(logits, i, options.temperature, draws[r * maxLength + position + 1]), kind: 'policy' }), options, maxLength),
         );
+        const going = live.flatMap((r, i) => (rows[r].finishReason === null ? [i] : []));
+        if (going.length < live.length) {
+          keepCacheRows(cache, going);
+          live = going.map((i) => live[i]);
+        }
         options.onProgress?.();
       }
     } finally {
@@ -305,7 +312,18 @@ function advanceRow(row: RowState, sample: () => TrajectoryToken, options: Rollo
   if (row.finishReason === null && row.tokens.length >= maxLength) finishAtLength(row, options.maxToolCalls);
 }
 
-/** Logits for the next position of every row, as one flat [B * V] array. */
+/** Keeps the cache rows at `indices` (in that order) and drops the others. */
+function keepCacheRows(cache: KVCache, indices: number[]): void {
+  for (const slots of [cache.keys, cache.values]) {
+    slots.forEach((tensor, layer) => {
+      if (tensor === null) return;
+      slots[layer] = indices.length === 0 ? null : tf.tidy(() => tf.gather(tensor, tf.tensor1d(indices, 'int32'), 0));
+      tensor.dispose();
+    });
+  }
+}
+
+/** Logits for the next position of each of `rows`, as one flat [rows * V] array. */
 async function nextLogits(
   policy: Policy,
   rows: RowState[],
@@ -313,8 +331,8 @@ async function nextLogits(
   cache: KVCache,
   useCache: boolean,
 ): Promise<Float32Array> {
-  // Finished rows are shorter than `position`: they feed PAD, and their logits are ignored.
-  const idAt = (row: RowState, t: number) => row.tokens[t]?.id ?? PAD;
+  // Rows that ended have left the batch: every row here is `position + 1` tokens long.
+  const idAt = (row: RowState, t: number) => row.tokens[t].id;
   const logits = tf.tidy(() => {
     if (useCache) {
       const last = rows.map((row) => idAt(row, position));
