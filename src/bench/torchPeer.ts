@@ -226,7 +226,7 @@ export function renderPeer(wasm: BackendResult | undefined, peer: PeerResult): s
   lines.push(
     '',
     `- PyTorch peer: \`src/bench/torch_peer.py\` (${peer.python}) on the same weights, timed after a warm-up like the wasm column: ` +
-      'the wasm sampling batch\'s rows and decoding positions through a key/value cache (each row for as many positions as in the wasm run, the rows that ended leaving the batch), then each of the wasm column\'s timed updates ' +
+      'the wasm sampling batch\'s rows and decoding positions through a key/value cache (each row for as many positions as in the wasm run, a row leaving the batch as it ends), then each of the wasm column\'s timed updates ' +
       '(the same buckets of rows and positions, gradients accumulated over them, one PPO clipped-loss update with Adam); both sides\' tokens/s divide the wasm run\'s sampled and trained tokens by their own seconds. ' +
       'What is and is not matched is listed at the top of the script.',
     '',

@@ -21,8 +21,10 @@ What is matched, per unit of work (same FLOPs in the model):
   fused q/k/v projection with bias, attention scaled by 1/sqrt(head size), ReLU MLP, learned
   positions, final LayerNorm, output head tied to the token embedding; float32.
 - Sampling: the rows decoded in lockstep through a key/value cache, as rollout.ts does, each for
-  as many positions as it was there (`rowPositions`); a row that ended leaves the batch there and
-  here (here the rows are kept longest first, so the batch and cache shrink to a prefix);
+  as many positions as it was there (`rowPositions`). A row that ends leaves the batch here at
+  once (the rows are kept longest first, so the batch and cache shrink to a prefix, a view);
+  there, rows that ended leave once half the batch has ended (a gather of the cache), so the
+  peer decodes at most as many rows at each position as ours;
   per position the logits, a softmax at the temperature over the emittable tokens, its entropy,
   an inverse-CDF draw from a uniform and the drawn token's log-probability, for every row going.
 - An update: a forward and backward on each of its buckets' [rows, positions] tokens (the batches

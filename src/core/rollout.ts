@@ -203,20 +203,21 @@ async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions
     await sampleRowsOnGpu(policy, rows, draws, options);
   } else {
     const cache = emptyCache(policy);
-    // The rows still going, in order: a position decodes only these, and a row that ends leaves
-    // the batch and the cache (docs/kernels.md). Each row's numbers do not depend on the others.
-    let live = rows.map((_, r) => r);
+    // The rows in the batch, in order: a row that ends stays (feeding its last token, its logits
+    // ignored) until half the batch has ended; then the batch and the cache keep only the rows
+    // still going (docs/kernels.md). Each row's numbers do not depend on the others'.
+    let batch = rows.map((_, r) => r);
     try {
-      for (let position = 0; live.length > 0; position++) {
-        const logits = await nextLogits(policy, live.map((r) => rows[r]), position, cache, useCache); // [live * V]
+      for (let position = 0; rows.some((row) => row.finishReason === null); position++) {
+        const logits = await nextLogits(policy, batch.map((r) => rows[r]), position, cache, useCache); // [batch * V]
         if (options.counters) options.counters.readbacks += 1;
-        live.forEach((r, i) =>
+        batch.forEach((r, i) =>
           advanceRow(rows[r], () => ({ ...drawToken(logits, i, options.temperature, draws[r * maxLength + position + 1]), kind: 'policy' }), options, maxLength),
         );
-        const going = live.flatMap((r, i) => (rows[r].finishReason === null ? [i] : []));
-        if (going.length < live.length) {
+        const going = batch.flatMap((r, i) => (rows[r].finishReason === null ? [i] : []));
+        if (going.length <= batch.length / 2) {
           keepCacheRows(cache, going);
-          live = going.map((i) => live[i]);
+          batch = going.map((i) => batch[i]);
         }
         options.onProgress?.();
       }
@@ -331,8 +332,8 @@ async function nextLogits(
   cache: KVCache,
   useCache: boolean,
 ): Promise<Float32Array> {
-  // Rows that ended have left the batch: every row here is `position + 1` tokens long.
-  const idAt = (row: RowState, t: number) => row.tokens[t].id;
+  // A row that ended feeds its last token again; its logits are ignored.
+  const idAt = (row: RowState, t: number) => row.tokens[Math.min(t, row.tokens.length - 1)].id;
   const logits = tf.tidy(() => {
     if (useCache) {
       const last = rows.map((row) => idAt(row, position));

@@ -33,8 +33,10 @@ import {
   VOCAB,
   VOCAB_SIZE,
 } from '../../src/core/tokenizer';
+import { getTask, trainingItem } from '../../src/core/tasks';
 import { registerTool } from '../../src/core/tools';
 import { evaluateExpression } from '../../src/core/tools/calculator';
+import { loadBundledTiny } from './engine/bundled';
 
 const N_EMITTABLE = 22; // 28 tokens minus pad, bos, <result>, </result>, E, R
 const id = (symbol: string) => VOCAB.indexOf(symbol);
@@ -424,6 +426,30 @@ describe('sampleGroups with a tiny random policy', () => {
       }),
     );
     expect(uncached.map((t) => t.toolCalls)).toEqual(cached.map((t) => t.toolCalls));
+  });
+
+  it('drops ended rows from the batch and the cache: the trained policy decodes what it decodes without the cache', async () => {
+    // The trained policy's rows end far apart (8 to 75 positions in the bench's batch), so the
+    // cached loop keeps only the rows going once half have ended, several times over; the
+    // uncached loop recomputes every row's prefix and keeps no cache to drop rows from.
+    const trained = loadBundledTiny();
+    try {
+      const task = getTask('arithmetic');
+      const promptRng = new Rng(1).fork('prompts');
+      const items = Array.from({ length: 3 }, () => trainingItem(task, promptRng));
+      const run = (useCache: boolean) => rollout(trained, { maxToolCalls: 5, seed: 1, useCache, items });
+      const cached = await run(true);
+      const uncached = await run(false);
+      const lengths = cached.map((t) => t.tokens.length).sort((a, b) => b - a);
+      // A quarter of the rows still going when half had ended: the batch dropped rows while at
+      // least 2 were left, in an order a wrong gather would scramble.
+      expect(lengths[Math.floor(lengths.length / 4)]).toBeLessThan(lengths[0]);
+      expect(lengths[Math.floor(lengths.length / 2)]).toBeLessThan(lengths[Math.floor(lengths.length / 4) + 1]);
+      expect(cached.map((t) => t.tokens.map((x) => x.id))).toEqual(uncached.map((t) => t.tokens.map((x) => x.id)));
+      cached.forEach((t, b) => t.tokens.forEach((token, i) => expect(Math.abs(token.logprob - uncached[b].tokens[i].logprob)).toBeLessThan(1e-5)));
+    } finally {
+      disposePolicy(trained);
+    }
   });
 
   it('rewards 1 exactly when the answer matches: same prompts, answers set to what was sampled', async () => {
