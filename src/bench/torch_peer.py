@@ -21,10 +21,10 @@ What is matched, per unit of work (same FLOPs in the model):
   fused q/k/v projection with bias, attention scaled by 1/sqrt(head size), ReLU MLP, learned
   positions, final LayerNorm, output head tied to the token embedding; float32.
 - Sampling: the rows decoded in lockstep through a key/value cache, as rollout.ts does, each for
-  as many positions as it was there (`rowPositions`). A row that ends leaves the batch here at
-  once (the rows are kept longest first, so the batch and cache shrink to a prefix, a view);
-  there, rows that ended leave once half the batch has ended (a gather of the cache), so the
-  peer decodes at most as many rows at each position as ours;
+  as many positions as it was there (`rowPositions`): a row that ends leaves the batch on both
+  sides, so each position decodes the same number of rows (here the rows are kept longest
+  first, so the batch and cache shrink to a prefix, a view; there the cache's rows still going
+  are sliced out and joined);
   per position the logits, a softmax at the temperature over the emittable tokens, its entropy,
   an inverse-CDF draw from a uniform and the drawn token's log-probability, for every row going.
 - An update: a forward and backward on each of its buckets' [rows, positions] tokens (the batches
@@ -38,7 +38,7 @@ What is matched, per unit of work (same FLOPs in the model):
 Not matched:
 - The embedding is a lookup here, a one-hot matmul in ours (V x D more multiply-adds per token,
   about 2% of tiny's); the key/value cache is preallocated and written in place here, where ours
-  concatenates (a copy of the cache per position) and gathers the rows going when a row ends;
+  concatenates (a copy of the cache per position) and copies out the rows going when one ends;
   drawing runs in torch here, in JavaScript on the logits read back there.
 - Ours samples through the whole rollout (prompt and tool-result tokens forced, tool calls run,
   finished rows detected); the peer runs only the model and the draw, with its own tokens. The

@@ -430,7 +430,7 @@ describe('sampleGroups with a tiny random policy', () => {
 
   it('drops ended rows from the batch and the cache: the trained policy decodes what it decodes without the cache', async () => {
     // The trained policy's rows end far apart (8 to 75 positions in the bench's batch), so the
-    // cached loop keeps only the rows going once half have ended, several times over; the
+    // cached loop drops rows from its cache many times over, while several are still going; the
     // uncached loop recomputes every row's prefix and keeps no cache to drop rows from.
     const trained = loadBundledTiny();
     try {
@@ -441,8 +441,8 @@ describe('sampleGroups with a tiny random policy', () => {
       const cached = await run(true);
       const uncached = await run(false);
       const lengths = cached.map((t) => t.tokens.length).sort((a, b) => b - a);
-      // A quarter of the rows still going when half had ended: the batch dropped rows while at
-      // least 2 were left, in an order a wrong gather would scramble.
+      // A quarter of the rows still going when half had ended: the batch dropped rows while
+      // several were left, in an order a wrong join of the cache's rows would scramble.
       expect(lengths[Math.floor(lengths.length / 4)]).toBeLessThan(lengths[0]);
       expect(lengths[Math.floor(lengths.length / 2)]).toBeLessThan(lengths[Math.floor(lengths.length / 4) + 1]);
       expect(cached.map((t) => t.tokens.map((x) => x.id))).toEqual(uncached.map((t) => t.tokens.map((x) => x.id)));
