@@ -428,25 +428,38 @@ describe('sampleGroups with a tiny random policy', () => {
     expect(uncached.map((t) => t.toolCalls)).toEqual(cached.map((t) => t.toolCalls));
   });
 
-  it('drops ended rows from the batch and the cache: the trained policy decodes what it decodes without the cache', async () => {
+  it('drops ended rows from the batch and the cache: each row records what a full forward pass of it gives', async () => {
     // The trained policy's rows end far apart (8 to 75 positions in the bench's batch), so the
-    // cached loop drops rows from its cache many times over, while several are still going; the
-    // uncached loop recomputes every row's prefix and keeps no cache to drop rows from.
+    // cached loop drops rows from its cache many times over while several are still going. A
+    // wrong join of the cache's rows would feed a row another row's keys: its log-probs and
+    // entropies would then differ from the loss's own forward pass over its tokens alone.
     const trained = loadBundledTiny();
     try {
       const task = getTask('arithmetic');
       const promptRng = new Rng(1).fork('prompts');
-      const items = Array.from({ length: 3 }, () => trainingItem(task, promptRng));
-      const run = (useCache: boolean) => rollout(trained, { maxToolCalls: 5, seed: 1, useCache, items });
-      const cached = await run(true);
-      const uncached = await run(false);
-      const lengths = cached.map((t) => t.tokens.length).sort((a, b) => b - a);
-      // A quarter of the rows still going when half had ended: the batch dropped rows while
-      // several were left, in an order a wrong join of the cache's rows would scramble.
+      const items = Array.from({ length: 6 }, () => trainingItem(task, promptRng));
+      const trajectories = await rollout(trained, { maxToolCalls: 5, seed: 1, items });
+      const lengths = trajectories.map((t) => t.tokens.length).sort((a, b) => b - a);
+      // A quarter of the rows still going when half had ended: rows left while several were left.
       expect(lengths[Math.floor(lengths.length / 4)]).toBeLessThan(lengths[0]);
       expect(lengths[Math.floor(lengths.length / 2)]).toBeLessThan(lengths[Math.floor(lengths.length / 4) + 1]);
-      expect(cached.map((t) => t.tokens.map((x) => x.id))).toEqual(uncached.map((t) => t.tokens.map((x) => x.id)));
-      cached.forEach((t, b) => t.tokens.forEach((token, i) => expect(Math.abs(token.logprob - uncached[b].tokens[i].logprob)).toBeLessThan(1e-5)));
+      const T1 = lengths[0];
+      const ids = new Int32Array(trajectories.length * T1).fill(PAD);
+      trajectories.forEach((t, b) => ids.set(t.tokens.map((x) => x.id), b * T1));
+      const { logprob, entropy } = tf.tidy(() => {
+        const out = tokenLogprobsAndEntropy(trained, tf.tensor2d(ids, [trajectories.length, T1], 'int32'), 1);
+        return { logprob: out.logprob.arraySync(), entropy: out.entropy.arraySync() };
+      });
+      let checked = 0;
+      trajectories.forEach((t, b) =>
+        t.tokens.forEach((token, i) => {
+          if (token.kind !== 'policy') return;
+          expect(Math.abs(token.logprob - logprob[b][i - 1])).toBeLessThan(1e-4);
+          expect(Math.abs(token.entropy - entropy[b][i - 1])).toBeLessThan(1e-4);
+          checked += 1;
+        }),
+      );
+      expect(checked).toBeGreaterThan(300);
     } finally {
       disposePolicy(trained);
     }
