@@ -5,7 +5,7 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configDifferences, overlayRows, type ComparedRun } from '../../src/app/compare';
-import { Compare } from '../../src/app/panels/Compare';
+import { Compare, runColor } from '../../src/app/panels/Compare';
 import { resolveConfig, type Config } from '../../src/core/config';
 import type { Evaluation } from '../../src/core/evaluate';
 
@@ -130,6 +130,15 @@ describe('overlayRows', () => {
     expect(rows.find((row) => row.step === 1500)).toEqual({ step: 1500, long: 0.5, shorter: 0.7 });
     expect(rows.at(-2)).toEqual({ step: 1997, long: 0.5, shorter: null });
     expect(rows.at(-1)).toEqual({ step: 2000, long: 0.5, shorter: null });
+  });
+});
+
+describe('runColor', () => {
+  it("draws no run in black, which the dark theme's paper would hide: the seventh run takes the page's ink", () => {
+    const colours = Array.from({ length: 8 }, (_, i) => runColor(i));
+    expect(colours.filter((c) => c.toLowerCase() === '#000000')).toEqual([]);
+    expect(colours[6]).toMatch(/^var\(--ink, #/);
+    expect(new Set(colours).size).toBe(8);
   });
 });
 

@@ -9,6 +9,7 @@ import { settingAt } from '../../core/settings';
 import { PALETTE } from '../../experiment/svg';
 import { configDifferences, HELD_OUT_SAMPLED, overlayRows, type ComparedRun, type OverlayRow } from '../compare';
 import { CHART_HEIGHT, LineLegend, stepTicks, unitFormat, yAxisScale } from './chartParts';
+import { themeColor } from '../theme';
 import { LiveChart, type LiveMark, type LiveSeries } from './LiveChart';
 
 
@@ -31,7 +32,14 @@ export const CHARTS: CompareChartSpec[] = [
 ];
 
 /** A run's line colour: Okabe-Ito by its place among the compared runs. */
-const runColor = (index: number) => PALETTE[index % PALETTE.length];
+/**
+ * Run i's colour: the report palette, with its black as the page's ink, so that the seventh run
+ * stays visible on the dark theme's paper.
+ */
+export const runColor = (index: number) => {
+  const colour = PALETTE[index % PALETTE.length];
+  return colour === '#000000' ? themeColor('ink') : colour;
+};
 
 /** Rows at most this many get dots on every line: a run of one logged step is a point, not a line. */
 const DOTTED_ROWS = 40;
