@@ -74,6 +74,8 @@ export interface EvaluationOptions {
   coldCalls?: number;
   /** Trajectories decoded together, to bound memory. */
   rowsPerBatch?: number;
+  /** Called at each decoding position: the page's worker says it is alive (wasm never yields to its timers mid-rollout). */
+  onProgress?: () => void;
 }
 
 export async function evaluatePolicy(policy: Policy, items: TaskItem[], options: EvaluationOptions): Promise<Evaluation> {
@@ -85,7 +87,7 @@ export async function evaluatePolicy(policy: Policy, items: TaskItem[], options:
   const greedy: Trajectory[] = [];
   for (let start = 0; start < items.length; start += promptsPerBatch) {
     const chunk = items.slice(start, start + promptsPerBatch);
-    const rollout = { maxToolCalls: options.maxToolCalls, environment, rng: rng.fork(`batch:${start}`) };
+    const rollout = { maxToolCalls: options.maxToolCalls, environment, rng: rng.fork(`batch:${start}`), onProgress: options.onProgress };
     const batch = await sampleGroups(policy, chunk, options.samples, { ...rollout, temperature: options.temperature });
     sampled.push(...batch.map((t) => ({ ...t, group: t.group + start })));
     if (options.greedy) greedy.push(...(await sampleGroups(policy, chunk, 1, { ...rollout, temperature: 0 })));
@@ -161,6 +163,7 @@ export function evaluateHeldOut(
   policy: Policy,
   config: Pick<Config, 'task' | 'evalPrompts' | 'evalSamples' | 'seed' | 'tool' | 'maxToolCalls' | 'flakyProbability'>,
   greedy: boolean,
+  onProgress?: () => void,
 ): Promise<Evaluation> {
   const task = getTask(config.task);
   const items = evaluationSet(task).slice(0, config.evalPrompts);
@@ -173,5 +176,6 @@ export function evaluateHeldOut(
     maxToolCalls: config.maxToolCalls,
     flakyProbability: config.flakyProbability,
     coldCalls: task.coldCalls,
+    onProgress,
   });
 }

@@ -383,7 +383,7 @@ export class TrainingSession {
       ...config,
       evalPrompts: Math.min(config.evalPrompts, BROWSER_EVAL_PROMPTS),
       evalSamples: Math.min(config.evalSamples, BROWSER_EVAL_SAMPLES),
-    }, true);
+    }, true, () => this.heartbeat());
     if (run !== this.run) return;
     this.post({ type: 'evaluation', step: this.lastGoodStep, evaluation });
   }

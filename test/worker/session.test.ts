@@ -268,6 +268,21 @@ describe('TrainingSession', () => {
     expect(beats).toBeLessThan(h.posted.findIndex((m) => m.type === 'step'));
   });
 
+  it('says it is alive during a held-out evaluation too (its rollouts never yield to timers either)', async () => {
+    const h = await ready({ ...CONFIG, evalPrompts: 4, evalSamples: 1 });
+    let now = performance.now();
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => (now += 600));
+    try {
+      await h.session.handle({ type: 'evaluate' });
+    } finally {
+      clock.mockRestore();
+    }
+    const types = h.posted.map((m) => m.type);
+    const evaluation = types.indexOf('evaluation');
+    expect(evaluation).toBeGreaterThan(-1);
+    expect(types.slice(0, evaluation)).toContain('heartbeat');
+  });
+
   it("a lost WebGPU device fails with 'device_lost'; resume restarts the backend", async () => {
     // The wasm backend with a stand-in for the WebGPU device's `lost` promise.
     let loseDevice: (info: { reason: string; message: string }) => void = () => {};
