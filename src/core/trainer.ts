@@ -233,38 +233,44 @@ export class Trainer {
     this.lastUpdateShapes = buckets.map((bucket) => ({ rows: bucket.B, positions: bucket.T }));
     for (let epoch = 0; epoch < this.config.ppoEpochs; epoch++) {
       let sums: { readings: tf.Tensor1D; grads: tf.NamedTensorMap } | null = null;
-      for (const bucket of buckets) {
-        let readings: tf.Tensor1D | null = null; // read after the gradient pass: WebGPU has no sync read
-        const { value, grads } = tf.variableGrads(() => {
-          const lossParts = policyLoss(this.policy, bucket, {
-            temperature: this.config.temperature,
-            clipLow: this.config.clipLow,
-            clipHigh: this.config.clipHigh,
-            dualClip: this.config.dualClip,
-            entropyCoef: this.config.entropyCoef,
-            klCoef: this.config.klCoef,
-            liveBonusCoef: liveBonus,
-            reference: this.reference,
-            weightTotal,
-          });
-          readings = tf.keep(
-            tf.stack([
-              lossParts.loss,
-              lossParts.policyLoss,
-              lossParts.clipFraction,
-              lossParts.clipLowFraction,
-              lossParts.clipHighFraction,
-              lossParts.dualClipFraction,
-              lossParts.approxKl,
-              lossParts.entropyMean,
-              lossParts.klToReference,
-            ]) as tf.Tensor1D,
-          );
-          return lossParts.loss;
-        }, [...variables.values()]);
-        value.dispose();
-        // Each bucket's means are over the whole batch's weight: the batch's are their sums.
-        sums = sums === null ? { readings: readings!, grads } : addInto(sums, readings!, grads);
+      try {
+        for (const bucket of buckets) {
+          let readings: tf.Tensor1D | null = null; // read after the gradient pass: WebGPU has no sync read
+          const { value, grads } = tf.variableGrads(() => {
+            const lossParts = policyLoss(this.policy, bucket, {
+              temperature: this.config.temperature,
+              clipLow: this.config.clipLow,
+              clipHigh: this.config.clipHigh,
+              dualClip: this.config.dualClip,
+              entropyCoef: this.config.entropyCoef,
+              klCoef: this.config.klCoef,
+              liveBonusCoef: liveBonus,
+              reference: this.reference,
+              weightTotal,
+            });
+            readings = tf.keep(
+              tf.stack([
+                lossParts.loss,
+                lossParts.policyLoss,
+                lossParts.clipFraction,
+                lossParts.clipLowFraction,
+                lossParts.clipHighFraction,
+                lossParts.dualClipFraction,
+                lossParts.approxKl,
+                lossParts.entropyMean,
+                lossParts.klToReference,
+              ]) as tf.Tensor1D,
+            );
+            return lossParts.loss;
+          }, [...variables.values()]);
+          value.dispose();
+          // Each bucket's means are over the whole batch's weight: the batch's are their sums.
+          sums = sums === null ? { readings: readings!, grads } : addInto(sums, readings!, grads);
+        }
+      } catch (error) {
+        // A bucket that failed (out of memory, say) leaves the sums of the ones before it.
+        if (sums) tf.dispose([sums.readings, ...Object.values(sums.grads)]);
+        throw error;
       }
       const { readings, grads } = sums!;
       const values = await readings.data();
