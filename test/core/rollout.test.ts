@@ -222,6 +222,31 @@ async function rollout(
   });
 }
 
+/**
+ * Each policy token's recorded log-prob and entropy against a teacher-forced recomputation through
+ * the loss's own path (no cache, every row alone in its positions), at temperature 1, within 1e-4.
+ * Returns how many tokens were checked.
+ */
+function checkAgainstFullForward(policy: Policy, trajectories: Trajectory[]): number {
+  const T1 = Math.max(...trajectories.map((t) => t.tokens.length));
+  const ids = new Int32Array(trajectories.length * T1).fill(PAD);
+  trajectories.forEach((t, b) => ids.set(t.tokens.map((x) => x.id), b * T1));
+  const { logprob, entropy } = tf.tidy(() => {
+    const out = tokenLogprobsAndEntropy(policy, tf.tensor2d(ids, [trajectories.length, T1], 'int32'), 1);
+    return { logprob: out.logprob.arraySync(), entropy: out.entropy.arraySync() };
+  });
+  let checked = 0;
+  trajectories.forEach((t, b) =>
+    t.tokens.forEach((token, i) => {
+      if (token.kind !== 'policy') return;
+      expect(Math.abs(token.logprob - logprob[b][i - 1])).toBeLessThan(1e-4);
+      expect(Math.abs(token.entropy - entropy[b][i - 1])).toBeLessThan(1e-4);
+      checked += 1;
+    }),
+  );
+  return checked;
+}
+
 /** Every invariant of section 1, re-derived from the token sequence alone. */
 function checkTrajectory(trajectory: Trajectory, index: number, run: RolloutRun): void {
   const { tokens, toolCalls } = trajectory;
@@ -384,25 +409,7 @@ describe('sampleGroups with a tiny random policy', () => {
   });
 
   it('records the log-probs and entropies that a full forward pass gives the same tokens', () => {
-    // Teacher-forced recomputation through the loss's own path (no cache), at temperature 1.
-    const trajectories = calculatorRun.trajectories;
-    const T1 = MODEL.contextLength;
-    const ids = new Int32Array(trajectories.length * T1).fill(PAD);
-    trajectories.forEach((t, b) => ids.set(t.tokens.map((x) => x.id), b * T1));
-    const { logprob, entropy } = tf.tidy(() => {
-      const out = tokenLogprobsAndEntropy(policy, tf.tensor2d(ids, [trajectories.length, T1], 'int32'), 1);
-      return { logprob: out.logprob.arraySync(), entropy: out.entropy.arraySync() };
-    });
-    let checked = 0;
-    trajectories.forEach((t, b) =>
-      t.tokens.forEach((token, i) => {
-        if (token.kind !== 'policy') return;
-        expect(Math.abs(token.logprob - logprob[b][i - 1])).toBeLessThan(1e-4);
-        expect(Math.abs(token.entropy - entropy[b][i - 1])).toBeLessThan(1e-4);
-        checked += 1;
-      }),
-    );
-    expect(checked).toBeGreaterThan(100);
+    expect(checkAgainstFullForward(policy, calculatorRun.trajectories)).toBeGreaterThan(100);
   });
 
   it('gives identical trajectories for the same seed, different ones for another', async () => {
@@ -443,23 +450,7 @@ describe('sampleGroups with a tiny random policy', () => {
       // A quarter of the rows still going when half had ended: rows left while several were left.
       expect(lengths[Math.floor(lengths.length / 4)]).toBeLessThan(lengths[0]);
       expect(lengths[Math.floor(lengths.length / 2)]).toBeLessThan(lengths[Math.floor(lengths.length / 4) + 1]);
-      const T1 = lengths[0];
-      const ids = new Int32Array(trajectories.length * T1).fill(PAD);
-      trajectories.forEach((t, b) => ids.set(t.tokens.map((x) => x.id), b * T1));
-      const { logprob, entropy } = tf.tidy(() => {
-        const out = tokenLogprobsAndEntropy(trained, tf.tensor2d(ids, [trajectories.length, T1], 'int32'), 1);
-        return { logprob: out.logprob.arraySync(), entropy: out.entropy.arraySync() };
-      });
-      let checked = 0;
-      trajectories.forEach((t, b) =>
-        t.tokens.forEach((token, i) => {
-          if (token.kind !== 'policy') return;
-          expect(Math.abs(token.logprob - logprob[b][i - 1])).toBeLessThan(1e-4);
-          expect(Math.abs(token.entropy - entropy[b][i - 1])).toBeLessThan(1e-4);
-          checked += 1;
-        }),
-      );
-      expect(checked).toBeGreaterThan(300);
+      expect(checkAgainstFullForward(trained, trajectories)).toBeGreaterThan(300);
     } finally {
       disposePolicy(trained);
     }
