@@ -250,18 +250,22 @@ describe('TrainingSession', () => {
     expect(stepsOf(h.posted)).toEqual([1, 2]);
   });
 
+  /** Runs `work` on a clock that moves 0.6 s per reading: a silence of HEARTBEAT_MS passes every other progress call. */
+  async function withFastClock(work: () => Promise<void>): Promise<void> {
+    let now = performance.now();
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => (now += 600));
+    try {
+      await work();
+    } finally {
+      clock.mockRestore();
+    }
+  }
+
   it('says it is alive during a step that never yields to timers, and only while loading or training', async () => {
     const h = await ready();
     h.session.heartbeat(); // idle: the page expects nothing
     expect(ofType(h.posted, 'heartbeat')).toEqual([]);
-    // A clock that moves 0.6 s per reading: a silence of HEARTBEAT_MS passes every other progress call.
-    let now = performance.now();
-    const clock = vi.spyOn(performance, 'now').mockImplementation(() => (now += 600));
-    try {
-      await h.session.handle({ type: 'step' });
-    } finally {
-      clock.mockRestore();
-    }
+    await withFastClock(() => h.session.handle({ type: 'step' }));
     const beats = h.posted.findIndex((m) => m.type === 'heartbeat');
     expect(beats).toBeGreaterThan(-1);
     // Sent from inside the step, before its report.
@@ -270,13 +274,7 @@ describe('TrainingSession', () => {
 
   it('says it is alive during a held-out evaluation too (its rollouts never yield to timers either)', async () => {
     const h = await ready({ ...CONFIG, evalPrompts: 4, evalSamples: 1 });
-    let now = performance.now();
-    const clock = vi.spyOn(performance, 'now').mockImplementation(() => (now += 600));
-    try {
-      await h.session.handle({ type: 'evaluate' });
-    } finally {
-      clock.mockRestore();
-    }
+    await withFastClock(() => h.session.handle({ type: 'evaluate' }));
     const types = h.posted.map((m) => m.type);
     const evaluation = types.indexOf('evaluation');
     expect(evaluation).toBeGreaterThan(-1);
