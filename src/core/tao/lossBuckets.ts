@@ -50,7 +50,8 @@ export function splitPoints(sortedLengths: number[], plan: BucketPlan): number[]
   if (n === 0) return [];
   const buckets = Math.max(1, Math.min(plan.maxBuckets, n));
   const runCost = (from: number, to: number) => (to - from) * sortedLengths[from] + plan.bucketCostPositions;
-  // best[k][i]: cheapest cost of rows [i, n) in at most k runs; next[k][i]: where its first run ends.
+  // After round k, best[i] is the cheapest cost of rows [i, n) in at most k runs, and
+  // nexts[k - 1][i] is where the first of those runs ends (n: one run to the end).
   let best = Array.from({ length: n + 1 }, (_, i) => (i === n ? 0 : runCost(i, n)));
   const nexts: number[][] = [Array.from({ length: n + 1 }, () => n)];
   for (let k = 2; k <= buckets; k++) {
@@ -86,17 +87,10 @@ export function lossBuckets(batch: LossBatch, plan: BucketPlan): LossBatch[] {
     .map((length, row) => ({ row, length }))
     .filter((entry) => entry.length > 0)
     .sort((a, b) => b.length - a.length || a.row - b.row);
-  const starts = splitPoints(
-    rows.map((entry) => entry.length),
-    plan,
-  );
+  const starts = splitPoints(rows.map((entry) => entry.length), plan);
   return starts.map((start, k) => {
     const bucket = rows.slice(start, starts[k + 1] ?? rows.length);
-    return cut(
-      batch,
-      bucket.map((entry) => entry.row),
-      bucket[0].length,
-    );
+    return cut(batch, bucket.map((entry) => entry.row), bucket[0].length); // longest first: its length is the bucket's
   });
 }
 
