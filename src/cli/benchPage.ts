@@ -121,6 +121,9 @@ runMain(async () => {
     // Read before anything else touches the page: finding the Pause button by its role computes
     // the accessible names of the whole page, itself a long task that training did not cause.
     const tasks = await page.evaluate(() => (window as unknown as { __longTasks: LongTask[] }).__longTasks);
+    // The worker's own time for its last step (the header's figure, from the step report): the
+    // rest of the wall time per step is the page, saving, evaluations and messages.
+    const workerStep = (await page.locator('[title="Wall time of the last step"] .wb-stat-value').first().textContent()) ?? 'not shown';
     const profile = cdp ? ((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile : null;
     const trace = tracing ? JSON.parse((await browser.stopTracing()).toString('utf8')) : null;
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
@@ -128,7 +131,7 @@ runMain(async () => {
     const durations = tasks.map((t) => t.duration).sort((a, b) => a - b);
     const quantile = (q: number) => (durations.length ? durations[Math.min(durations.length - 1, Math.floor(q * durations.length))] : 0);
     console.log(header.replace(/\s+/g, ' ').trim());
-    console.log(`${steps} steps on ${values.backend} in ${seconds.toFixed(1)} s (${(seconds / steps).toFixed(2)} s/step)`);
+    console.log(`${steps} steps on ${values.backend} in ${seconds.toFixed(1)} s (${(seconds / steps).toFixed(2)} s/step); the worker's last step took ${workerStep}`);
     console.log(
       `main-thread tasks over 50 ms: ${tasks.length} (${(tasks.length / steps).toFixed(1)} per step); ` +
         `median ${quantile(0.5).toFixed(0)} ms, p90 ${quantile(0.9).toFixed(0)} ms, worst ${quantile(1).toFixed(0)} ms; ` +

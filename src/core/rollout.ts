@@ -203,18 +203,19 @@ async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions
     await sampleRowsOnGpu(policy, rows, draws, options);
   } else {
     const cache = emptyCache(policy);
-    // The rows still going, in order: a position decodes only these, and a row that ends leaves
-    // the batch and the cache. Each row's numbers do not depend on the others'.
+    // The rows in the batch, in order. Where it pays (DROP_ENDED_ROWS), a row that ends leaves the
+    // batch and the cache; otherwise it stays, feeding its last token, its logits ignored. Each
+    // row's numbers do not depend on the others', so the tokens are the same either way.
     let batch = rows.map((_, r) => r);
     try {
-      for (let position = 0; batch.length > 0; position++) {
+      for (let position = 0; batch.some((r) => rows[r].finishReason === null); position++) {
         const logits = await nextLogits(policy, batch.map((r) => rows[r]), position, cache, useCache); // [batch * V]
         if (options.counters) options.counters.readbacks += 1;
         batch.forEach((r, i) =>
           advanceRow(rows[r], () => ({ ...drawToken(logits, i, options.temperature, draws[r * maxLength + position + 1]), kind: 'policy' }), options, maxLength),
         );
         const going = batch.flatMap((r, i) => (rows[r].finishReason === null ? [i] : []));
-        if (going.length < batch.length) {
+        if (DROP_ENDED_ROWS && going.length < batch.length) {
           keepCacheRows(cache, going);
           batch = going.map((i) => batch[i]);
         }
@@ -313,6 +314,15 @@ function advanceRow(row: RowState, sample: () => TrajectoryToken, options: Rollo
 }
 
 /**
+ * Whether the lockstep loop drops a row from its batch when the row ends: in Node, where it
+ * samples the bench's 64 rows in 69-89 ms instead of 138-184 ms on wasm, but not in the browser,
+ * where the same wasm rollout took longer with it (0.67 s against 0.44 s a step in headless
+ * Chromium; the cache's slices and joins cost more there than the rows they save;
+ * docs/benchmarks.md).
+ */
+const DROP_ENDED_ROWS = tf.env().getBool('IS_NODE');
+
+/**
  * Keeps the cache rows at `indices` (ascending) and drops the others: a slice per run of
  * consecutive rows, joined along the rows (on wasm a tenth of tf.gather's time).
  */
@@ -341,8 +351,8 @@ async function nextLogits(
   cache: KVCache,
   useCache: boolean,
 ): Promise<Float32Array> {
-  // Rows that ended have left the batch: every row here is `position + 1` tokens long.
-  const idAt = (row: RowState, t: number) => row.tokens[t].id;
+  // A row that ended and is still in the batch feeds its last token again; its logits are ignored.
+  const idAt = (row: RowState, t: number) => row.tokens[Math.min(t, row.tokens.length - 1)].id;
   const logits = tf.tidy(() => {
     if (useCache) {
       const last = rows.map((row) => idAt(row, position));
