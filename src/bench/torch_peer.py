@@ -22,10 +22,9 @@ What is matched, per unit of work (same FLOPs in the model):
   positions, final LayerNorm, output head tied to the token embedding; float32.
 - Sampling: the rows decoded in lockstep through a key/value cache, as rollout.ts does, each for
   as many positions as it was there (`rowPositions`): a row that ends leaves the batch on both
-  sides, so each position decodes the same number of rows (here the rows are kept longest
-  first, so the batch and cache shrink to a prefix, a view; there the cache's rows still going
-  are sliced out and joined);
-  per position the logits, a softmax at the temperature over the emittable tokens, its entropy,
+  sides (ours does so in Node, where the bench runs), so each position decodes the same number
+  of rows (here the rows are kept longest first, so the batch and cache shrink to a prefix, a
+  view; there the cache's rows still going are sliced out and joined); per position the logits, a softmax at the temperature over the emittable tokens, its entropy,
   an inverse-CDF draw from a uniform and the drawn token's log-probability, for every row going.
 - An update: a forward and backward on each of its buckets' [rows, positions] tokens (the batches
   ours ran its passes on, src/core/tao/lossBuckets.ts; [rows, positions] when it names none),
