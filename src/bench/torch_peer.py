@@ -24,8 +24,9 @@ What is matched, per unit of work (same FLOPs in the model):
   as many positions as it was there (`rowPositions`): a row that ends leaves the batch on both
   sides (ours does so in Node, where the bench runs), so each position decodes the same number
   of rows (here the rows are kept longest first, so the batch and cache shrink to a prefix, a
-  view; there the cache's rows still going are sliced out and joined); per position the logits, a softmax at the temperature over the emittable tokens, its entropy,
-  an inverse-CDF draw from a uniform and the drawn token's log-probability, for every row going.
+  view; there the cache's rows still going are sliced out and joined); per position the
+  logits, a softmax at the temperature over the emittable tokens, its entropy, an inverse-CDF
+  draw from a uniform and the drawn token's log-probability, for every row going.
 - An update: a forward and backward on each of its buckets' [rows, positions] tokens (the batches
   ours ran its passes on, src/core/tao/lossBuckets.ts; [rows, positions] when it names none),
   gradients accumulated, every mean over the whole update's weight; log-softmax at the
