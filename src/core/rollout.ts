@@ -69,6 +69,8 @@ export interface RolloutOptions {
   onProgress?: () => void;
   /** Counts of the rollout, added to when given. */
   counters?: RolloutCounters;
+  /** Whether tfjs's lockstep loop drops a row from its batch when the row ends; default: where it pays (DROP_ENDED_ROWS). */
+  dropEndedRows?: boolean;
 }
 
 /** What a rollout cost in round trips: hardware-independent counts (docs/benchmarks.md). */
@@ -207,6 +209,7 @@ async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions
     // batch and the cache; otherwise it stays, feeding its last token, its logits ignored. Each
     // row's numbers do not depend on the others', so the tokens are the same either way.
     let batch = rows.map((_, r) => r);
+    const dropEnded = options.dropEndedRows ?? DROP_ENDED_ROWS;
     try {
       for (let position = 0; batch.some((r) => rows[r].finishReason === null); position++) {
         const logits = await nextLogits(policy, batch.map((r) => rows[r]), position, cache, useCache); // [batch * V]
@@ -215,7 +218,7 @@ async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions
           advanceRow(rows[r], () => ({ ...drawToken(logits, i, options.temperature, draws[r * maxLength + position + 1]), kind: 'policy' }), options, maxLength),
         );
         const going = batch.flatMap((r, i) => (rows[r].finishReason === null ? [i] : []));
-        if (DROP_ENDED_ROWS && going.length < batch.length) {
+        if (dropEnded && going.length < batch.length) {
           keepCacheRows(cache, going);
           batch = going.map((i) => batch[i]);
         }

@@ -211,7 +211,7 @@ interface RolloutRun {
 
 async function rollout(
   policy: Policy,
-  options: { tool?: string; maxToolCalls: number; seed: number; useCache?: boolean; items?: TaskItem[] },
+  options: { tool?: string; maxToolCalls: number; seed: number; useCache?: boolean; items?: TaskItem[]; dropEndedRows?: boolean },
 ): Promise<Trajectory[]> {
   return sampleGroups(policy, options.items ?? ITEMS, GROUP, {
     temperature: 1,
@@ -219,6 +219,7 @@ async function rollout(
     environment: new ToolEnvironment(options.tool ?? 'calculator', 0, new Rng(options.seed).fork('env')),
     rng: new Rng(options.seed),
     useCache: options.useCache,
+    dropEndedRows: options.dropEndedRows,
   });
 }
 
@@ -435,7 +436,7 @@ describe('sampleGroups with a tiny random policy', () => {
     expect(uncached.map((t) => t.toolCalls)).toEqual(cached.map((t) => t.toolCalls));
   });
 
-  it('drops ended rows from the batch and the cache: each row records what a full forward pass of it gives', async () => {
+  it('drops ended rows from the batch and the cache: each row records what a full forward pass of it gives, and what the loop keeping them samples', async () => {
     // The trained policy's rows end far apart (8 to 75 positions in the bench's batch), so the
     // cached loop drops rows from its cache many times over while several are still going. A
     // wrong join of the cache's rows would feed a row another row's keys: its log-probs and
@@ -445,12 +446,16 @@ describe('sampleGroups with a tiny random policy', () => {
       const task = getTask('arithmetic');
       const promptRng = new Rng(1).fork('prompts');
       const items = Array.from({ length: 6 }, () => trainingItem(task, promptRng));
-      const trajectories = await rollout(trained, { maxToolCalls: 5, seed: 1, items });
+      const trajectories = await rollout(trained, { maxToolCalls: 5, seed: 1, items, dropEndedRows: true });
       const lengths = trajectories.map((t) => t.tokens.length).sort((a, b) => b - a);
       // A quarter of the rows still going when half had ended: rows left while several were left.
       expect(lengths[Math.floor(lengths.length / 4)]).toBeLessThan(lengths[0]);
       expect(lengths[Math.floor(lengths.length / 2)]).toBeLessThan(lengths[Math.floor(lengths.length / 4) + 1]);
       expect(checkAgainstFullForward(trained, trajectories)).toBeGreaterThan(300);
+      // The loop that keeps ended rows in the batch (the browser's) samples the same trajectories.
+      const kept = await rollout(trained, { maxToolCalls: 5, seed: 1, items, dropEndedRows: false });
+      expect(kept.map((t) => t.tokens.map((x) => x.id))).toEqual(trajectories.map((t) => t.tokens.map((x) => x.id)));
+      kept.forEach((t, b) => t.tokens.forEach((token, i) => expect(Math.abs(token.logprob - trajectories[b].tokens[i].logprob)).toBeLessThan(1e-6)));
     } finally {
       disposePolicy(trained);
     }
