@@ -319,9 +319,8 @@ function advanceRow(row: RowState, sample: () => TrajectoryToken, options: Rollo
 /**
  * Whether the lockstep loop drops a row from its batch when the row ends: in Node, where it
  * samples the bench's 64 rows in 69-89 ms instead of 138-184 ms on wasm, but not in the browser,
- * where the same wasm rollout took longer with it (0.67 s against 0.44 s a step in headless
- * Chromium; the cache's slices and joins cost more there than the rows they save;
- * docs/benchmarks.md).
+ * where the same wasm rollout took longer with it in three paired rounds in headless Chromium
+ * (0.69-0.77 s a step against 0.43-0.63 s; why was not found; docs/benchmarks.md).
  */
 const DROP_ENDED_ROWS = tf.env().getBool('IS_NODE');
 
