@@ -7,11 +7,7 @@ import * as fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchChromium, servePage } from './servePage';
-
-async function stepCount(page: Page): Promise<number> {
-  return Number(await page.getByLabel('Step', { exact: true }).textContent());
-}
+import { CHROMIUM, closeServer, launchChromium, servePage, stepCount } from './servePage';
 
 describe.skipIf(!fs.existsSync(CHROMIUM))('the backend auto picks in Chromium (skipped without Debian chromium: apt-get install -y chromium)', () => {
   let server: PreviewServer;
@@ -25,7 +21,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the backend auto picks in Chromium (s
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.httpServer.close(() => resolve()) : resolve()));
+    await closeServer(server);
   });
 
   /** A fresh profile (no saved run to reopen), the guide already seen; the page's and worker's console kept. */

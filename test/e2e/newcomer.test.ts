@@ -8,12 +8,8 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchChromium, ROOT, servePage } from './servePage';
+import { CHROMIUM, closeServer, launchChromium, ROOT, servePage, stepCount } from './servePage';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-
-async function stepCount(page: Page): Promise<number> {
-  return Number(await page.getByLabel('Step', { exact: true }).textContent());
-}
 
 /** Loaded, two prompts x 4 samples, one step taken, its first trajectory with a tool call open. */
 async function oneStepOpen(page: Page): Promise<void> {
@@ -53,7 +49,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the page for a newcomer, in Chromium 
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.httpServer.close(() => resolve()) : resolve()));
+    await closeServer(server);
   });
 
   it('explains itself on a first visit; forks a trajectory at a post-tool token; adds a chart that survives a reload', { timeout: 900_000 }, async () => {

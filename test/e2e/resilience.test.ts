@@ -11,15 +11,11 @@ import * as path from 'node:path';
 import { chromium, type Page, type Worker } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, servePage } from './servePage';
+import { CHROMIUM, CHROMIUM_ARGS, closeServer, ROOT, servePage, stepCount } from './servePage';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 /** The origin's quota: the weights of the tiny model (0.43 MB) twice and little more. */
 const QUOTA_BYTES = 1_500_000;
 const STEPS = 40;
-
-async function stepCount(page: Page): Promise<number> {
-  return Number(await page.getByLabel('Step', { exact: true }).textContent());
-}
 
 /** Steps whose metrics the run shown has saved in IndexedDB. */
 function savedSteps(page: Page): Promise<number[]> {
@@ -55,7 +51,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('nothing lost in Chromium (skipped wit
   }, 300_000);
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => (server ? server.httpServer.close(() => resolve()) : resolve()));
+    await closeServer(server);
   });
 
   it('short storage, a reload, a paused preview, an uncaught error and a silent worker: each step kept, each failure said once', { timeout: 900_000 }, async () => {

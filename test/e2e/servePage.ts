@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -23,4 +23,14 @@ export async function servePage(): Promise<{ server: PreviewServer; url: string 
   await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   const server = await preview({ root: ROOT, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
   return { server, url: server.resolvedUrls!.local[0] };
+}
+
+/** Stops a server from servePage (a no-op when it never started). */
+export function closeServer(server: PreviewServer | undefined): Promise<void> {
+  return new Promise<void>((resolve) => (server ? server.httpServer.close(() => resolve()) : resolve()));
+}
+
+/** The step the page's header shows. */
+export async function stepCount(page: Page): Promise<number> {
+  return Number(await page.getByLabel('Step', { exact: true }).textContent());
 }

@@ -5,18 +5,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchChromium, ROOT, servePage } from './servePage';
+import { CHROMIUM, closeServer, launchChromium, ROOT, servePage, stepCount } from './servePage';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 /** The charts draw on animation frames after a step arrives; on two busy cores that can take seconds. */
 const CHART_WAIT_MS = 30_000;
-
-async function stepCount(page: Page): Promise<number> {
-  return Number(await page.getByLabel('Step', { exact: true }).textContent());
-}
 
 describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped without Debian chromium: apt-get install -y chromium)', () => {
   let server: PreviewServer;
@@ -30,7 +26,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the workbench in Chromium (skipped wi
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.httpServer.close(() => resolve()) : resolve()));
+    await closeServer(server);
   });
 
   it('trains on WebGPU, shows discards and curves, takes a live coefficient change, steps back', { timeout: 900_000 }, async () => {
