@@ -50,14 +50,20 @@ export interface BackendPlan {
   steps: number;
   /** Prompts (groups) per training step, the config's promptsPerStep (tao-rl generates twice as many). */
   trainPrompts: number;
+  /**
+   * Timed runs of each sampling batch after its warm-up; the fastest is kept (the least
+   * disturbed by the rest of the machine; the PyTorch peer times its sampling the same way).
+   */
+  samplingRepeats: number;
 }
 
 export const DEFAULT_PLANS: Record<BenchBackend, BackendPlan> = {
-  cpu: { prompts: 8, ratioPrompts: 2, steps: 5, trainPrompts: 2 },
-  wasm: { prompts: 8, ratioPrompts: 8, steps: 20, trainPrompts: 8 },
+  cpu: { prompts: 8, ratioPrompts: 2, steps: 5, trainPrompts: 2, samplingRepeats: 1 },
+  // A wasm sampling batch takes about 0.1 s and varies by a third from run to run: five timed runs.
+  wasm: { prompts: 8, ratioPrompts: 8, steps: 20, trainPrompts: 8, samplingRepeats: 5 },
   // SwiftShader runs matmuls and reductions ~100x slower than wasm: the smallest useful sizes.
-  webgpu: { prompts: 1, ratioPrompts: 1, steps: 2, trainPrompts: 1 },
-  chromium: { prompts: 1, ratioPrompts: 1, steps: 2, trainPrompts: 1 },
+  webgpu: { prompts: 1, ratioPrompts: 1, steps: 2, trainPrompts: 1, samplingRepeats: 1 },
+  chromium: { prompts: 1, ratioPrompts: 1, steps: 2, trainPrompts: 1, samplingRepeats: 1 },
 };
 
 export const DEFAULT_GROUP = 8;
@@ -74,8 +80,10 @@ export interface SamplingRun {
   positions: number;
   /** Positions each row was decoded for (its tokens - 1): tfjs's loop drops a row from the batch when it ends. */
   rowPositions: number[];
-  /** Timed run, after an identical warm-up run. */
+  /** The fastest of the plan's `samplingRepeats` timed runs, after an identical warm-up run. */
   seconds: number;
+  /** Every timed run's seconds, in order. */
+  runSeconds: number[];
   /** The warm-up run (shader compilation on WebGPU, JIT on cpu). */
   warmupSeconds: number;
   tokensPerSecond: number;
@@ -257,15 +265,15 @@ export async function measure(options: MeasureOptions): Promise<BackendResult> {
     const items = Array.from({ length: plan.prompts }, () => trainingItem(task, promptRng));
 
     // 1. Sampling with the cache on the full batch.
-    const cache = await timeSampling(label, policy, items, group, true, seed);
+    const cache = await timeSampling(label, policy, items, group, true, seed, plan.samplingRepeats);
     const sampleKey = JSON.stringify([backend, scale, seed, plan.prompts, group]);
     if (kernels === 'stock') stockSample = { key: sampleKey, trajectories: cache.trajectories };
     // 2. The same (or a smaller) batch with and without the cache, for the ratio. Without the
     //    cache every path recomputes the prefix with tfjs's ops: measured once, on stock.
     const ratioItems = items.slice(0, plan.ratioPrompts);
     const ratioCache =
-      ratioItems.length === items.length ? cache : await timeSampling(label, policy, ratioItems, group, true, seed);
-    const noCache = kernels === 'stock' ? await timeSampling(label, policy, ratioItems, group, false, seed) : null;
+      ratioItems.length === items.length ? cache : await timeSampling(label, policy, ratioItems, group, true, seed, plan.samplingRepeats);
+    const noCache = kernels === 'stock' ? await timeSampling(label, policy, ratioItems, group, false, seed, plan.samplingRepeats) : null;
     result.sampling = {
       cache: cache.run,
       ratio: noCache && {
@@ -318,6 +326,7 @@ async function timeSampling(
   group: number,
   useCache: boolean,
   seed: number,
+  repeats: number,
 ): Promise<{ run: SamplingRun; trajectories: Trajectory[] }> {
   // Every run gets the same prompts, sampling stream and tool environment: the warm-up and the
   // timed run see identical shapes (WebGPU compiles its shaders once), and the runs with and
@@ -336,7 +345,8 @@ async function timeSampling(
   let t0 = performance.now();
   await sample();
   const warmupSeconds = (performance.now() - t0) / 1000;
-  progress(backend, `${label}: timed (warm-up took ${warmupSeconds.toFixed(1)}s)`);
+  progress(backend, `${label}: ${repeats} timed run${repeats === 1 ? '' : 's'} (warm-up took ${warmupSeconds.toFixed(1)}s)`);
+  // The first timed run records the counts; every run is timed, and the fastest kept.
   const counters: RolloutCounters = { readbacks: 0, toolRounds: 0, roundsCutShort: 0 };
   const dispatches = startDispatchCounter();
   t0 = performance.now();
@@ -346,7 +356,13 @@ async function timeSampling(
   } finally {
     dispatches?.stop();
   }
-  const seconds = (performance.now() - t0) / 1000;
+  const runSeconds = [(performance.now() - t0) / 1000];
+  while (runSeconds.length < repeats) {
+    t0 = performance.now();
+    await sample();
+    runSeconds.push((performance.now() - t0) / 1000);
+  }
+  const seconds = Math.min(...runSeconds);
   const sampledTokens = trajectories.reduce((n, t) => n + t.tokens.filter((k) => k.kind === 'policy').length, 0);
   const positions = Math.max(...trajectories.map((t) => t.tokens.length)) - 1;
   const run: SamplingRun = {
@@ -357,13 +373,14 @@ async function timeSampling(
     positions,
     rowPositions: trajectories.map((t) => t.tokens.length - 1),
     seconds,
+    runSeconds,
     warmupSeconds,
     tokensPerSecond: sampledTokens / seconds,
     readbacks: counters.readbacks,
     toolRounds: counters.toolRounds,
     ...(dispatches ? { gpuDispatches: dispatches.count } : {}),
   };
-  progress(backend, `${label}: ${sampledTokens} tokens in ${seconds.toFixed(2)}s = ${run.tokensPerSecond.toFixed(0)} tokens/s`);
+  progress(backend, `${label}: ${sampledTokens} tokens in ${seconds.toFixed(2)}s${repeats === 1 ? '' : ` (fastest of ${runSeconds.map((x) => x.toFixed(2)).join(', ')})`} = ${run.tokensPerSecond.toFixed(0)} tokens/s`);
   return { run, trajectories };
 }
 
@@ -622,7 +639,7 @@ export function renderMarkdown(results: BackendResult[], scale: ModelScale, seed
         : ''),
     `- Sampling: sampleGroups at temperature ${TEMPERATURE}, up to ${MAX_TOOL_CALLS} calls, fixed training prompts and sampling seed; ` +
       'tokens/s counts policy-sampled tokens (prompt and tool-result tokens are forced, not counted). ' +
-      'Each measurement is timed after an identical warm-up run (shader compilation on WebGPU). ' +
+      'Each measurement is timed after an identical warm-up run (shader compilation on WebGPU), the fastest of the plan\'s timed runs kept (`samplingRepeats`: 5 on wasm, 1 elsewhere). ' +
       'Without the cache every position recomputes the whole prefix (O(T^2)), so on the slow backends the ratio uses a smaller batch; both paths run on that same batch, same seed.',
     '- Fused vs stock: the fused column\'s cache run against the stock column\'s on the same backend, batch, seed and uniforms; ' +
       'log-probs and entropies are compared at each policy token before a trajectory\'s first differing token (a draw that float rounding flips changes the rest of its trajectory).',

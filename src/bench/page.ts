@@ -1,5 +1,6 @@
 // bench.html: the bench's measurements inside a browser, on its WebGPU (stock and fused kernels
-// side by side). Query: scale, kernels, prompts, ratioPrompts, steps, trainPrompts, group, seed.
+// side by side). Query: scale, kernels, prompts, ratioPrompts, steps, trainPrompts, samplingRepeats,
+// group, seed.
 // The results land in `window.__benchResults` (what `npm run bench` reads) and as a table on the page.
 
 import { useBackend } from '../core/backend';
@@ -45,6 +46,7 @@ async function run(): Promise<BackendResult[]> {
     ratioPrompts: number('ratioPrompts', defaults.ratioPrompts),
     steps: number('steps', defaults.steps),
     trainPrompts: number('trainPrompts', defaults.trainPrompts),
+    samplingRepeats: number('samplingRepeats', defaults.samplingRepeats),
   };
   const group = number('group', DEFAULT_GROUP);
   const seed = Number(query.get('seed') ?? 1);

@@ -60,6 +60,8 @@ export interface PeerRequest {
   temperature: number;
   seed: number;
   sampling: { rows: number; positions: number; sampledTokens: number; rowPositions: number[] };
+  /** Timed sampling runs after the warm-up, the fastest kept: as many as the wasm column's. */
+  samplingRepeats: number;
   updates: PeerUpdate[];
   optimizer: { learningRate: number; beta1: number; beta2: number; epsilon: number; gradClip: number };
   clip: { clipLow: number; clipHigh: number; dualClip: number };
@@ -108,6 +110,7 @@ export function peerRequest(
     temperature,
     seed,
     sampling: { rows: cache.rows, positions: cache.positions, sampledTokens: cache.sampledTokens, rowPositions: cache.rowPositions },
+    samplingRepeats: cache.runSeconds.length,
     updates: training.updates.map(({ rows, positions, trainedTokens, buckets }) => ({ rows, positions, trainedTokens, buckets })),
     optimizer: { ...ADAM_DEFAULTS, learningRate: config.learningRate, gradClip: config.gradClip },
     clip: { clipLow: config.clipLow, clipHigh: config.clipHigh, dualClip: config.dualClip },

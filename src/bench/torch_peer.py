@@ -12,8 +12,9 @@ or null (random weights), "emittable": [bool] * V, "temperature", "seed",
 bench: "sampling": {"rows", "positions", "sampledTokens", optional "rowPositions": [int] * rows},
 "updates": [{"rows", "positions", "trainedTokens", optional "buckets": [{"rows", "positions"}]}],
 "optimizer": {"learningRate", "beta1", "beta2", "epsilon", "gradClip"},
-"clip": {"clipLow", "clipHigh", "dualClip"}, "entropyCoef", optional "repeats" (timed runs
-after the warm-up, the fastest kept; default 1, as the bench's own columns);
+"clip": {"clipLow", "clipHigh", "dualClip"}, "entropyCoef", optional "samplingRepeats" (timed
+sampling runs after the warm-up, the fastest kept; default 1; the bench sends as many as its
+own column timed) and "repeats" (the same for the updates; default 1, as the bench's columns);
 logits: "tokens": [[id] * T] * B.
 
 What is matched, per unit of work (same FLOPs in the model):
@@ -290,7 +291,7 @@ def bench(policy, request, emittable_bias, generator):
     sample(policy, sampling["rows"], sampling["positions"], emittable_bias, request["temperature"], generator, sampling.get("rowPositions"))
     warmup = time.perf_counter() - t0
     seconds = math.inf
-    for _ in range(repeats):
+    for _ in range(request.get("samplingRepeats", 1)):
         t0 = time.perf_counter()
         sample(policy, sampling["rows"], sampling["positions"], emittable_bias, request["temperature"], generator, sampling.get("rowPositions"))
         seconds = min(seconds, time.perf_counter() - t0)

@@ -1,5 +1,6 @@
 // npm run bench -- [--backends cpu,wasm,webgpu,chromium] [--scales tiny,small] [--kernels stock,fused]
-//                  [--steps N] [--prompts N] [--ratio-prompts N] [--group N] [--seed N] [--json out.json]
+//                  [--steps N] [--prompts N] [--ratio-prompts N] [--train-prompts N] [--sampling-repeats N]
+//                  [--group N] [--seed N] [--json out.json]
 //                  [--peer torch [--python PATH] [--peer-threads N]]
 // Throughput of each tfjs backend on the policy, per model scale: sampling with and without the
 // key/value cache, tfjs kernels and GPU dispatches per decoding position, per layer and per
@@ -53,7 +54,8 @@ function positiveInt(flag: string, raw: string | undefined): number | undefined 
 }
 
 const USAGE = `usage: npm run bench -- [--backends ${BENCH_BACKENDS.join(',')}] [--scales tiny,small] [--kernels ${KERNEL_PATHS.join(',')}]
-                        [--steps N] [--prompts N] [--ratio-prompts N] [--train-prompts N] [--group N] [--seed N] [--json FILE]
+                        [--steps N] [--prompts N] [--ratio-prompts N] [--train-prompts N] [--sampling-repeats N]
+                        [--group N] [--seed N] [--json FILE]
                         [--peer torch [--python PATH] [--peer-threads N]]
 Throughput of each backend on the policy, per model scale: sampling with and without the key/value
 cache, kernels and dispatches per position, training tokens/s, a full RL step, a tensor-leak check.
@@ -67,6 +69,8 @@ given applies to every backend.
   --ratio-prompts N    prompts of the batch sampled with and without the cache
   --steps N            training steps of the leak check and the training throughput
   --train-prompts N    prompts (groups) per training step
+  --sampling-repeats N timed runs of each sampling batch after its warm-up, the fastest kept
+                       (default: 5 on wasm, 1 elsewhere; the PyTorch peer does the same)
   --group N            samples per prompt (default ${DEFAULT_GROUP})
   --seed N             seed (default 1)
   --json FILE          also write every figure as JSON
@@ -87,6 +91,7 @@ runMain(async () => {
       steps: { type: 'string' },
       prompts: { type: 'string' },
       'ratio-prompts': { type: 'string' },
+      'sampling-repeats': { type: 'string' },
       'train-prompts': { type: 'string' },
       group: { type: 'string' },
       seed: { type: 'string', default: '1' },
@@ -119,6 +124,7 @@ runMain(async () => {
     prompts: positiveInt('prompts', values.prompts),
     ratioPrompts: positiveInt('ratio-prompts', values['ratio-prompts']),
     trainPrompts: positiveInt('train-prompts', values['train-prompts']),
+    samplingRepeats: positiveInt('sampling-repeats', values['sampling-repeats']),
   };
   const group = positiveInt('group', values.group) ?? DEFAULT_GROUP;
   if (group < 2) throw new UsageError(`--group: must be at least 2`);
@@ -144,6 +150,7 @@ runMain(async () => {
         ratioPrompts: Math.min(overrides.ratioPrompts ?? defaults.ratioPrompts, prompts),
         steps: overrides.steps ?? defaults.steps,
         trainPrompts: overrides.trainPrompts ?? defaults.trainPrompts,
+        samplingRepeats: overrides.samplingRepeats ?? defaults.samplingRepeats,
       };
       if (backend === 'chromium') {
         results.push(...(await benchInChromium({ scale, seed, group, plan, kernels: kernelPaths })));

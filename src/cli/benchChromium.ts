@@ -64,7 +64,7 @@ export async function benchInChromium(options: ChromiumBenchOptions): Promise<Ba
     const { scale, seed, group, plan, kernels } = options;
     const query = new URLSearchParams({
       scale, seed: String(seed), group: String(group), kernels: kernels.join(','),
-      prompts: String(plan.prompts), ratioPrompts: String(plan.ratioPrompts), steps: String(plan.steps), trainPrompts: String(plan.trainPrompts),
+      prompts: String(plan.prompts), ratioPrompts: String(plan.ratioPrompts), steps: String(plan.steps), trainPrompts: String(plan.trainPrompts), samplingRepeats: String(plan.samplingRepeats),
     });
     await page.goto(`${opened.url}bench.html?${query}`);
     await page.waitForFunction(() => {

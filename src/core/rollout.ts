@@ -69,7 +69,7 @@ export interface RolloutOptions {
   onProgress?: () => void;
   /** Counts of the rollout, added to when given. */
   counters?: RolloutCounters;
-  /** Whether tfjs's lockstep loop drops a row from its batch when the row ends; default: where it pays (DROP_ENDED_ROWS). */
+  /** Whether tfjs's lockstep loop drops a row from its batch when the row ends (default: yes, DROP_ENDED_ROWS); false keeps it to the end. */
   dropEndedRows?: boolean;
 }
 
@@ -205,7 +205,7 @@ async function runRows(policy: Policy, rows: RowState[], options: RolloutOptions
     await sampleRowsOnGpu(policy, rows, draws, options);
   } else {
     const cache = emptyCache(policy);
-    // The rows in the batch, in order. Where it pays (DROP_ENDED_ROWS), a row that ends leaves the
+    // The rows in the batch, in order. By default (DROP_ENDED_ROWS) a row that ends leaves the
     // batch and the cache; otherwise it stays, feeding its last token, its logits ignored. Each
     // row's numbers do not depend on the others', so the tokens are the same either way.
     let batch = rows.map((_, r) => r);
@@ -317,12 +317,13 @@ function advanceRow(row: RowState, sample: () => TrajectoryToken, options: Rollo
 }
 
 /**
- * Whether the lockstep loop drops a row from its batch when the row ends: in Node, where it
- * samples the bench's 64 rows in 69-89 ms instead of 138-184 ms on wasm, but not in the browser,
- * where the same wasm rollout took longer with it in three paired rounds in headless Chromium
- * (0.69-0.77 s a step against 0.43-0.63 s; why was not found; docs/benchmarks.md).
+ * Whether the lockstep loop drops a row from its batch when the row ends: yes. On wasm the
+ * bench's 64 rows take 73-86 ms instead of 133-144 ms in Node, and a default step's rollout
+ * about 0.10-0.19 s instead of 0.22-0.35 s in headless Chromium (docs/benchmarks.md). The
+ * browser gained nothing from it until the wasm Slice kernel stopped copying its whole input for
+ * every slice (model/wasmKernels.ts): copies of the cache cost far more there than in Node.
  */
-const DROP_ENDED_ROWS = tf.env().getBool('IS_NODE');
+const DROP_ENDED_ROWS = true;
 
 /**
  * Keeps the cache rows at `indices` (ascending) and drops the others: a slice per run of

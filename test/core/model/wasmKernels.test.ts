@@ -23,10 +23,18 @@ function values(shape: number[], dtype: Dtype): number[] {
 
 /** Runs `f` on the cpu backend and on wasm with the same inputs; returns both results' values. */
 async function onBoth<T>(f: () => T, read: (t: T) => unknown): Promise<{ cpu: unknown; wasm: unknown }> {
+  const run = () => {
+    tf.engine().startScope();
+    try {
+      return read(f());
+    } finally {
+      tf.engine().endScope();
+    }
+  };
   await tf.setBackend('cpu');
-  const cpu = tf.tidy(() => read(f()));
+  const cpu = run();
   await tf.setBackend('wasm');
-  const wasm = tf.tidy(() => read(f()));
+  const wasm = run();
   return { cpu, wasm };
 }
 
