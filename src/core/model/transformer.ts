@@ -11,6 +11,7 @@ import { type FusedDenseOps, fusedDenseOps } from './fusedDense';
 import { type FusedTrainingOps, fusedTrainingOps } from './fusedTraining';
 import { fusedUpdateActive } from './fusedUpdate';
 import { fusedKernelsActive } from './kernelPath';
+import { wasmLayerNorm } from './wasmKernels';
 
 export interface BlockWeights {
   ln1Gain: tf.Variable; // [D]
@@ -335,7 +336,7 @@ export function decodeStep(policy: Policy, tokens: tf.Tensor1D, cache: KVCache):
   const tokenVectors = tf.matMul(tf.oneHot(tokens, V).toFloat() as tf.Tensor2D, w.tokenEmbedding as tf.Tensor2D); // [B, D]
   let x = tokenVectors.add(w.positionEmbedding.slice([cache.length, 0], [1, D])) as tf.Tensor2D; // [B, D]
   w.blocks.forEach((block, layer) => {
-    const h = stockLayerNorm(x, block.ln1Gain, block.ln1Bias);
+    const h = decodingLayerNorm(x, block.ln1Gain, block.ln1Bias);
     const qkv = plainDense(h, block.qkvWeight, block.qkvBias); // [B, 3D]
     const [q, k, v] = tf.split(qkv, 3, 1).map((part) => part.reshape([B, H, 1, K]) as tf.Tensor4D); // each [B, H, 1, K]
     const keys = appendToCache(cache.keys, layer, k); // [B, H, t+1, K]
@@ -343,12 +344,17 @@ export function decodeStep(policy: Policy, tokens: tf.Tensor1D, cache: KVCache):
     const scores = tf.matMul(q, keys, false, true).mul(1 / Math.sqrt(K)); // [B, H, 1, t+1]
     const attended = tf.matMul(tf.softmax(scores), values); // [B, H, 1, K]
     x = x.add(plainDense(attended.reshape([B, D]) as tf.Tensor2D, block.projWeight, block.projBias));
-    const hidden = tf.relu(plainDense(stockLayerNorm(x, block.ln2Gain, block.ln2Bias), block.fcWeight, block.fcBias)) as tf.Tensor2D; // [B, M]
+    const hidden = tf.relu(plainDense(decodingLayerNorm(x, block.ln2Gain, block.ln2Bias), block.fcWeight, block.fcBias)) as tf.Tensor2D; // [B, M]
     x = x.add(plainDense(hidden, block.outWeight, block.outBias));
   });
   cache.length += 1;
-  const h = stockLayerNorm(x, w.lnFinalGain, w.lnFinalBias);
+  const h = decodingLayerNorm(x, w.lnFinalGain, w.lnFinalBias);
   return tf.matMul(h, tf.transpose(w.tokenEmbedding) as tf.Tensor2D); // [B, V]
+}
+
+/** LayerNorm without a gradient: one kernel on wasm (model/wasmKernels.ts), the stock ops elsewhere. */
+function decodingLayerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  return wasmLayerNorm(x, gain, bias, LN_EPSILON) ?? stockLayerNorm(x, gain, bias);
 }
 
 /** [N, I] @ [I, O] + [O] without `linear`'s custom gradient (decoding records no gradient). */

@@ -1,5 +1,13 @@
 /**
- * Three of tfjs's wasm kernels, replaced by versions that copy within the wasm heap.
+ * Kernels for tfjs's wasm backend, written in JavaScript on the wasm heap.
+ *
+ * LayerNorm for decoding (`TaoLayerNorm`): tfjs has no LayerNorm kernel, so the model's is nine
+ * kernels (model/transformer.ts stockLayerNorm), and each kernel's fixed cost in JavaScript (its
+ * tensor objects, the call into wasm) is larger than its arithmetic at decoding's sizes: five
+ * LayerNorms were 45 of a tiny decoding position's 97 kernels. This is one kernel, one pass over
+ * the rows. Decoding records no gradient, so it has none; training keeps the nine kernels.
+ *
+ * Three of tfjs's own kernels, replaced by versions that copy within the wasm heap.
  *
  * tfjs-backend-wasm (4.22) implements Slice, SplitV and Concat in JavaScript:
  * - Slice (and SplitV, once per part) reads its whole input with `readSync`, which copies the
@@ -21,7 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 
 /** The part of tfjs's BackendWasm these kernels use. */
 interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array };
+  wasm: { HEAPU8: Uint8Array; HEAPF32: Float32Array };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   getMemoryOffset(dataId: tf.DataId): number;
 }
@@ -46,8 +54,54 @@ export function installWasmCopyKernels(): void {
   replaceKernel(tf.Slice, heapSlice(slice.kernelFunc));
   replaceKernel(tf.SplitV, heapSplit(split.kernelFunc));
   replaceKernel(tf.Concat, heapConcat(concat.kernelFunc));
+  tf.registerKernel({ kernelName: LAYER_NORM, backendName: 'wasm', kernelFunc: heapLayerNorm });
   installed = true;
 }
+
+const LAYER_NORM = 'TaoLayerNorm';
+
+/**
+ * (x - mean) / sqrt(variance + epsilon) * gain + bias over the last axis of x [N, D], in one
+ * kernel, on the wasm backend; null on any other backend (use the stock ops there). No gradient.
+ */
+export function wasmLayerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor2D | null {
+  if (!installed || tf.getBackend() !== 'wasm' || x.dtype !== 'float32') return null;
+  return tf.engine().runKernel(LAYER_NORM, { x, gain, bias }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+const heapLayerNorm: KernelFunc = (args) => {
+  const { x, gain, bias } = args.inputs as { x: tf.TensorInfo; gain: tf.TensorInfo; bias: tf.TensorInfo };
+  const { epsilon } = args.attrs as unknown as { epsilon: number };
+  const backend = args.backend as unknown as WasmBackendLike;
+  const D = x.shape[x.shape.length - 1];
+  const N = tf.util.sizeFromShape(x.shape) / D;
+  if (tf.util.sizeFromShape(gain.shape) !== D || tf.util.sizeFromShape(bias.shape) !== D) {
+    throw new Error(`TaoLayerNorm: gain ${JSON.stringify(gain.shape)} and bias ${JSON.stringify(bias.shape)} must have ${D} values`);
+  }
+  const out = backend.makeOutput(x.shape, 'float32');
+  // The heap as floats (Emscripten's own view, renewed when the heap grows: read after
+  // makeOutput); offsets in floats. No view per call: in Chromium each costs microseconds.
+  const heap = backend.wasm.HEAPF32;
+  const xAt = backend.getMemoryOffset(x.dataId) / 4;
+  const gAt = backend.getMemoryOffset(gain.dataId) / 4;
+  const bAt = backend.getMemoryOffset(bias.dataId) / 4;
+  const yAt = backend.getMemoryOffset(out.dataId) / 4;
+  for (let row = 0; row < N; row++) {
+    const from = xAt + row * D;
+    const to = yAt + row * D;
+    let sum = 0;
+    for (let i = 0; i < D; i++) sum += heap[from + i];
+    const mean = sum / D;
+    let squares = 0;
+    for (let i = 0; i < D; i++) {
+      const centred = heap[from + i] - mean;
+      squares += centred * centred;
+    }
+    const scale = 1 / Math.sqrt(squares / D + epsilon);
+    for (let i = 0; i < D; i++) heap[to + i] = (heap[from + i] - mean) * scale * heap[gAt + i] + heap[bAt + i];
+  }
+  return out;
+};
 
 function replaceKernel(name: string, kernelFunc: KernelFunc): void {
   tf.unregisterKernel(name, 'wasm');
