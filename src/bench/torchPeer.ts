@@ -167,12 +167,15 @@ export function parsePeerAnswer(stdout: string): PeerAnswer {
   return result;
 }
 
-/** Runs the peer on a request and returns what it printed; throws with the peer's own last words when it fails. */
+/**
+ * Runs the peer on a request and returns what it printed; throws with the peer's own last words
+ * when it fails. The BLAS under torch gets the same thread count (`peerEnv`).
+ */
 export function runPeerScript(python: string, request: unknown, threads: number, env: NodeJS.ProcessEnv = process.env): string {
   const run = spawnSync(python, [PEER_SCRIPT, '--threads', String(threads)], {
     input: JSON.stringify(request),
     encoding: 'utf8',
-    env,
+    env: peerEnv(env, threads),
     maxBuffer: 256 * 1024 * 1024,
     timeout: 30 * 60_000,
   });
@@ -182,6 +185,17 @@ export function runPeerScript(python: string, request: unknown, threads: number,
     throw new Error(`${path.basename(PEER_SCRIPT)} exited with ${run.status}: ${lastLine}`);
   }
   return run.stdout;
+}
+
+/**
+ * The peer's environment: `threads` for the BLAS libraries torch may load, unless already set.
+ * torch.set_num_threads does not reach a BLAS picked by Debian's alternatives: OpenBLAS's
+ * pthread build otherwise starts a thread per core, and the peer would not be on one thread.
+ */
+export function peerEnv(env: NodeJS.ProcessEnv, threads: number): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const name of ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS']) out[name] ??= String(threads);
+  return out;
 }
 
 /** The peer measured against the wasm column of one scale, or skipped with the reason. */

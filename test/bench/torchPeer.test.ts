@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendResult } from '../../src/bench/measure';
-import { comparePeer, DEFAULT_PYTHONS, findTorchPython, parsePeerAnswer, renderPeer, runPeerScript, type PeerRequest } from '../../src/bench/torchPeer';
+import { comparePeer, DEFAULT_PYTHONS, findTorchPython, parsePeerAnswer, peerEnv, renderPeer, runPeerScript, type PeerRequest } from '../../src/bench/torchPeer';
 import { type CheckpointManifest, deserializePolicy } from '../../src/core/checkpoint';
 import { checkpointFiles } from '../../src/core/checkpointFiles';
 import { disposePolicy, forward } from '../../src/core/model/transformer';
@@ -76,6 +76,13 @@ describe('parsePeerAnswer', () => {
     expect(() => parsePeerAnswer(JSON.stringify({ ...ANSWER, sampling }))).toThrow("the peer's sampling.tokensPerSecond is undefined, not a positive number");
     expect(() => parsePeerAnswer(JSON.stringify({ ...ANSWER, training: { ...ANSWER.training, seconds: 0 } }))).toThrow('training.seconds is 0');
     expect(() => parsePeerAnswer('Traceback (most recent call last):')).toThrow('the peer printed no JSON');
+  });
+});
+
+describe('peerEnv', () => {
+  it('gives the BLAS libraries the peer\'s thread count, and keeps a count the user set', () => {
+    const env = peerEnv({ PATH: '/usr/bin', OMP_NUM_THREADS: '4' }, 1);
+    expect(env).toEqual({ PATH: '/usr/bin', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '4', MKL_NUM_THREADS: '1' });
   });
 });
 
