@@ -1,5 +1,13 @@
 /**
- * Kernels for tfjs's wasm backend, written in JavaScript on the wasm heap.
+ * Kernels for tfjs's wasm backend, on the wasm heap.
+ *
+ * BatchMatMul, batched or transposed (`wasmMatmul.wat`): tfjs sends every batched or transposed
+ * product to a scalar loop in its wasm (about 1 GMAC/s here), and all of the attention's products
+ * are batched: over half of a decoding position's time. Ours is a small WebAssembly SIMD module
+ * that imports tfjs's own memory and multiplies the tensors where they lie, four lanes at a time.
+ * Plain products (one batch, no transpose) stay with tfjs, which runs them on XNNPACK. Where the
+ * module cannot start (no wasm SIMD, or tfjs's threaded build, whose memory is shared), tfjs's
+ * kernel stays in place.
  *
  * LayerNorm for decoding (`TaoLayerNorm`): tfjs has no LayerNorm kernel, so the model's is nine
  * kernels (model/transformer.ts stockLayerNorm), and each kernel's fixed cost in JavaScript (its
@@ -26,10 +34,11 @@
  * tensors, which live outside the heap, still go to tfjs's own kernels.
  */
 import * as tf from '@tensorflow/tfjs';
+import { WASM_MATMUL_BASE64 } from './wasmMatmulBinary';
 
 /** The part of tfjs's BackendWasm these kernels use. */
 interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array; HEAPF32: Float32Array };
+  wasm: { HEAPU8: Uint8Array; HEAPF32: Float32Array; asm?: { memory?: WebAssembly.Memory } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   getMemoryOffset(dataId: tf.DataId): number;
 }
@@ -55,7 +64,79 @@ export function installWasmCopyKernels(): void {
   replaceKernel(tf.SplitV, heapSplit(split.kernelFunc));
   replaceKernel(tf.Concat, heapConcat(concat.kernelFunc));
   tf.registerKernel({ kernelName: LAYER_NORM, backendName: 'wasm', kernelFunc: heapLayerNorm });
+  const matmul = tf.getKernel(tf.BatchMatMul, 'wasm');
+  if (matmul !== undefined) replaceKernel(tf.BatchMatMul, simdBatchMatMul(matmul.kernelFunc));
   installed = true;
+}
+
+/** The SIMD module's two products (wasmMatmul.wat); pointers are byte offsets into tfjs's memory. */
+interface MatmulExports {
+  /** out[z] = A[z] @ B[z]; A's element (i, k) at rowStride * i + colStride * k. */
+  matmulRows(a: number, b: number, out: number, batch: number, M: number, K: number, N: number, rowStride: number, colStride: number): void;
+  /** out[z] = A[z] @ B[z]^T, B[z] stored N x K. */
+  matmulDots(a: number, b: number, out: number, batch: number, M: number, K: number, N: number): void;
+}
+
+/** The module instantiated on `memory`, or null (with the reason on the console) when it cannot be. */
+export function instantiateWasmMatmul(memory: WebAssembly.Memory): MatmulExports | null {
+  try {
+    const bytes = Uint8Array.from(atob(WASM_MATMUL_BASE64), (c) => c.charCodeAt(0));
+    // 736 bytes: small enough for a synchronous compile on any thread.
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    return instance.exports as unknown as MatmulExports;
+  } catch (error) {
+    console.warn(`The SIMD matmul could not start (${error instanceof Error ? error.message : String(error)}); tfjs's own runs instead.`);
+    return null;
+  }
+}
+
+/** Per backend instance (tfjs may make a new one): its module, or null where it cannot run. */
+const matmulModules = new WeakMap<object, MatmulExports | null>();
+
+function matmulFor(backend: WasmBackendLike): MatmulExports | null {
+  let module = matmulModules.get(backend);
+  if (module === undefined) {
+    const memory = backend.wasm.asm?.memory;
+    module = memory instanceof WebAssembly.Memory ? instantiateWasmMatmul(memory) : null;
+    matmulModules.set(backend, module);
+  }
+  return module;
+}
+
+/** Whether the SIMD matmul runs on the current backend (false anywhere but a wasm backend that could start it). */
+export function wasmMatmulActive(): boolean {
+  if (!installed || tf.getBackend() !== 'wasm') return false;
+  return matmulFor(tf.backend() as unknown as WasmBackendLike) !== null;
+}
+
+function simdBatchMatMul(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+    const rank = a.shape.length;
+    // Ours: float32, the same batch dimensions on both sides (no broadcasting), at most one
+    // side transposed, and batched or transposed (a plain product goes to XNNPACK).
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || rank < 2 || b.shape.length !== rank) return original(args);
+    if (transposeA && transposeB) return original(args);
+    const lead = a.shape.slice(0, -2);
+    if (lead.some((d, i) => d !== b.shape[i])) return original(args);
+    const batch = tf.util.sizeFromShape(lead);
+    if (batch === 1 && !transposeA && !transposeB) return original(args);
+    const M = transposeA ? a.shape[rank - 1] : a.shape[rank - 2];
+    const K = transposeA ? a.shape[rank - 2] : a.shape[rank - 1];
+    const N = transposeB ? b.shape[rank - 2] : b.shape[rank - 1];
+    if ((transposeB ? b.shape[rank - 1] : b.shape[rank - 2]) !== K) return original(args); // tfjs says what is wrong
+    const backend = args.backend as unknown as WasmBackendLike;
+    const module = matmulFor(backend);
+    if (module === null) return original(args);
+    const out = backend.makeOutput([...lead, M, N], 'float32');
+    if (batch * M * N === 0) return out;
+    const [aAt, bAt, outAt] = [a, b, out].map((t) => backend.getMemoryOffset(t.dataId));
+    if (transposeB) module.matmulDots(aAt, bAt, outAt, batch, M, K, N);
+    else if (transposeA) module.matmulRows(aAt, bAt, outAt, batch, M, K, N, 1, M);
+    else module.matmulRows(aAt, bAt, outAt, batch, M, K, N, K, 1);
+    return out;
+  };
 }
 
 const LAYER_NORM = 'TaoLayerNorm';
@@ -103,9 +184,11 @@ const heapLayerNorm: KernelFunc = (args) => {
   return out;
 };
 
+/** Registers `kernelFunc` in place of tfjs's kernel, keeping its setup (which binds its wasm function, still called as a fallback). */
 function replaceKernel(name: string, kernelFunc: KernelFunc): void {
+  const { setupFunc, disposeFunc } = tf.getKernel(name, 'wasm')!;
   tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc, setupFunc, disposeFunc });
 }
 
 function heapSlice(original: KernelFunc): KernelFunc {

@@ -10,7 +10,7 @@ import { useBackend } from '../../../src/core/backend';
 import { type CheckpointManifest, deserializePolicy } from '../../../src/core/checkpoint';
 import { checkpointFiles } from '../../../src/core/checkpointFiles';
 import { decodeStep, disposeCache, disposePolicy, emptyCache, forward, stockLayerNorm } from '../../../src/core/model/transformer';
-import { wasmLayerNorm } from '../../../src/core/model/wasmKernels';
+import { wasmLayerNorm, wasmMatmulActive } from '../../../src/core/model/wasmKernels';
 import { Rng } from '../../../src/core/rng';
 import { BOS, encode, PAD } from '../../../src/core/tokenizer';
 
@@ -195,5 +195,46 @@ describe('decoding on wasm with these kernels', () => {
       disposePolicy(policy);
     }
     expect(largest).toBeLessThan(5e-5);
+  });
+});
+
+describe('wasm SIMD BatchMatMul', () => {
+  it('starts in Node (wasm SIMD, tfjs\'s unthreaded build)', () => {
+    expect(wasmMatmulActive()).toBe(true);
+  });
+
+  it('multiplies as the cpu backend does, batched and transposed, with column and depth tails', async () => {
+    const rng = new Rng(23);
+    const random = (shape: number[]) => Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.next() * 2 - 1);
+    const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [];
+    for (const [M, K, N] of [[1, 16, 41], [7, 5, 3], [40, 16, 40], [3, 1, 9], [5, 9, 1], [6, 17, 8]]) {
+      for (const lead of [[], [3], [2, 4]]) {
+        for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
+          cases.push({ a: [...lead, ...(ta ? [K, M] : [M, K])], b: [...lead, ...(tb ? [N, K] : [K, N])], ta, tb });
+        }
+      }
+    }
+    cases.push({ a: [1, 4, 6], b: [3, 6, 5], ta: false, tb: false }); // broadcast batch: tfjs's own kernel
+    for (const { a, b, ta, tb } of cases) {
+      const [av, bv] = [random(a), random(b)];
+      const { cpu, wasm } = await onBoth(() => tf.matMul(tf.tensor(av, a), tf.tensor(bv, b), ta, tb), arrayOf);
+      const [c, w] = [cpu as ReturnType<typeof arrayOf>, wasm as ReturnType<typeof arrayOf>];
+      expect(w.shape, JSON.stringify({ a, b, ta, tb })).toEqual(c.shape);
+      const largest = c.values.reduce((m, v, i) => Math.max(m, Math.abs(v - w.values[i])), 0);
+      expect(largest, JSON.stringify({ a, b, ta, tb })).toBeLessThan(1e-5);
+    }
+  });
+
+  it('passes gradients through attention-shaped products as the cpu backend does', async () => {
+    const rng = new Rng(29);
+    const random = (shape: number[]) => tf.tensor(Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.next() * 2 - 1), shape);
+    const [q, k, v] = [random([2, 3, 7, 4]), random([2, 3, 7, 4]), random([2, 3, 7, 4])];
+    const attention = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => tf.matMul(tf.softmax(tf.matMul(qq, kk, false, true)), vv).square().sum();
+    const grads = () => tf.grads(attention)([q, k, v]);
+    const { cpu, wasm } = await onBoth(grads, (gs) => gs.map(arrayOf));
+    (cpu as ReturnType<typeof arrayOf>[]).forEach((c, n) => {
+      const w = (wasm as ReturnType<typeof arrayOf>[])[n];
+      expect(c.values.reduce((m, x, i) => Math.max(m, Math.abs(x - w.values[i])), 0)).toBeLessThan(1e-5);
+    });
   });
 });
