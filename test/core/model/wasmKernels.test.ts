@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assembleWasmMatmul } from '../../../src/cli/buildWasmKernels';
 import { useBackend } from '../../../src/core/backend';
 import { type CheckpointManifest, deserializePolicy } from '../../../src/core/checkpoint';
 import { checkpointFiles } from '../../../src/core/checkpointFiles';
@@ -236,5 +237,12 @@ describe('wasm SIMD BatchMatMul', () => {
       const w = (wasm as ReturnType<typeof arrayOf>[])[n];
       expect(c.values.reduce((m, x, i) => Math.max(m, Math.abs(x - w.values[i])), 0)).toBeLessThan(1e-5);
     });
+  });
+});
+
+describe('the SIMD module\'s bytes', () => {
+  it('are what wasmMatmul.wat assembles to (npm run build:wasm-kernels)', async () => {
+    const committed = fs.readFileSync(path.resolve('src/core/model/wasmMatmulBinary.ts'), 'utf8');
+    expect(await assembleWasmMatmul()).toBe(committed);
   });
 });
