@@ -5,7 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, runMain } from './common';
+import { parseCommandArgs, REPO_ROOT, runMain } from './common';
 
 const WAT = path.join(REPO_ROOT, 'src/core/model/wasmMatmul.wat');
 const OUT = path.join(REPO_ROOT, 'src/core/model/wasmMatmulBinary.ts');
@@ -32,10 +32,18 @@ export async function assembleWasmMatmul(): Promise<string> {
   }
 }
 
+const USAGE = `usage: npm run build:wasm-kernels -- [--check]
+Assembles src/core/model/wasmMatmul.wat into src/core/model/wasmMatmulBinary.ts (the bytes the
+browser and Node load).
+
+  --check      only compare: fail when the committed bytes are not what the .wat assembles to
+  -h, --help   this text`;
+
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(REPO_ROOT, 'src/cli/buildWasmKernels.ts')) {
   runMain(async () => {
+    const values = parseCommandArgs({ check: { type: 'boolean' } }, USAGE);
     const text = await assembleWasmMatmul();
-    if (process.argv.includes('--check')) {
+    if (values.check) {
       if (!fs.existsSync(OUT) || fs.readFileSync(OUT, 'utf8') !== text) {
         throw new Error(`${path.relative(REPO_ROOT, OUT)} is stale: run npm run build:wasm-kernels`);
       }

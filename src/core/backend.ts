@@ -6,7 +6,7 @@
  * which installs Dawn's WebGPU before the tfjs WebGPU backend is loaded.
  */
 import * as tf from '@tensorflow/tfjs';
-import { installWasmCopyKernels } from './model/wasmKernels';
+import { installWasmKernels } from './model/wasmKernels';
 import { BACKEND_LABELS, BACKEND_NAMES, isBackendName, type BackendName } from './backendNames';
 
 export { BACKEND_NAMES, isBackendName, type BackendName };
@@ -99,8 +99,8 @@ async function registerWasm(label: string, options: UseBackendOptions): Promise<
   } catch (e) {
     throw new Error(`${label} backend could not start: @tensorflow/tfjs-backend-wasm failed to load (${errText(e)}).`);
   }
-  // Before anything runs on it: tfjs's Slice, SplitV and Concat copy whole tensors (wasmKernels.ts).
-  installWasmCopyKernels();
+  // Before anything runs on it: our copies, LayerNorm and SIMD matmul (model/wasmKernels.ts).
+  installWasmKernels();
   if (tf.getBackend() === 'wasm') return; // already running: its paths can no longer change
   const paths = options.wasmPaths ?? (tf.env().getBool('IS_NODE') ? undefined : defaultBrowserWasmPaths());
   if (paths !== undefined) {

@@ -15,9 +15,8 @@
  * LayerNorms were 45 of a tiny decoding position's 97 kernels. This is one kernel, one pass over
  * the rows. Decoding records no gradient, so it has none; training keeps the nine kernels.
  *
- * Three of tfjs's own kernels, replaced by versions that copy within the wasm heap.
- *
- * tfjs-backend-wasm (4.22) implements Slice, SplitV and Concat in JavaScript:
+ * Slice, SplitV and Concat, which tfjs-backend-wasm (4.22) implements in JavaScript, replaced by
+ * versions that copy within the wasm heap:
  * - Slice (and SplitV, once per part) reads its whole input with `readSync`, which copies the
  *   input into a fresh ArrayBuffer (`HEAPU8.slice`), and then copies the slice out of that copy.
  *   Decoding slices at every position and layer (tf.split of the fused q/k/v projection, the
@@ -28,7 +27,7 @@
  * - Concat (the key/value cache grows by concatenation) makes a subarray object for every run it
  *   copies: B x H of them per cache tensor per position.
  *
- * Both replacements move bytes with `HEAPU8.copyWithin`, from the input's place in the heap to
+ * The replacements move bytes with `HEAPU8.copyWithin`, from the input's place in the heap to
  * the output's: no intermediate buffer, no object per run. They return the same values as the
  * originals (test/core/model/wasmKernels.test.ts checks them against the cpu backend). String
  * tensors, which live outside the heap, still go to tfjs's own kernels.
@@ -50,11 +49,12 @@ const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool
 let installed = false;
 
 /**
- * Replaces tfjs's wasm Slice and Concat kernels (once; later calls do nothing). Call after
+ * Registers these kernels for the wasm backend (once; later calls do nothing): tfjs's Slice,
+ * SplitV, Concat and BatchMatMul replaced, TaoLayerNorm added. Call after
  * `@tensorflow/tfjs-backend-wasm` is imported (it registers its kernels on import) and before
- * the backend runs anything that slices: `useBackend('wasm')` does.
+ * the backend starts: `useBackend('wasm')` does.
  */
-export function installWasmCopyKernels(): void {
+export function installWasmKernels(): void {
   if (installed) return;
   const slice = tf.getKernel(tf.Slice, 'wasm');
   const split = tf.getKernel(tf.SplitV, 'wasm');
