@@ -13,9 +13,14 @@ import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, CHROMIUM_ARGS, closeServer, ROOT, servePage, stepCount } from './servePage';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-/** The origin's quota: the weights of the tiny model (0.43 MB) twice and little more. */
-const QUOTA_BYTES = 1_500_000;
-const STEPS = 40;
+/**
+ * The origin's quota: the weights of the tiny model (0.43 MB) twice and little more. At 1.5 MB
+ * the metrics alone filled it from step 45 on, which a run reaches when steps are fast (the test
+ * trains STEPS, pauses, and trains a few more); at 1.7 MB old rollouts still give way before
+ * step STEPS.
+ */
+const QUOTA_BYTES = 1_700_000;
+const STEPS = 36;
 
 /** Steps whose metrics the run shown has saved in IndexedDB. */
 function savedSteps(page: Page): Promise<number[]> {

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CheckpointManifest, deserializePolicy } from '../../../src/core/checkpoint';
 import { checkpointFiles } from '../../../src/core/checkpointFiles';
-import { decodeStep, disposeCache, disposePolicy, emptyCache, forward, stockLayerNorm, type Policy } from '../../../src/core/model/transformer';
-import { BOS, encode, PAD } from '../../../src/core/tokenizer';
+import { disposePolicy, forward, stockLayerNorm, type Policy } from '../../../src/core/model/transformer';
+import { decodeGap, decodeRows } from './decodeCheck';
 
 let policy: Policy;
 beforeAll(async () => {
@@ -20,21 +20,11 @@ afterAll(() => disposePolicy(policy));
 
 describe('decodeStep', () => {
   it('gives the full forward pass\'s logits at every position, within 1e-6', () => {
-    const texts = ['12*34=<call>12*34</call><result>408</result><answer>408</answer>', '7+8=<answer>15</answer>', '(3*4)-5=<call>3*4</call>'];
     const T = 40;
-    const rows = texts.map((text) => [BOS, ...encode(text)].concat(Array(T).fill(PAD)).slice(0, T));
+    const rows = decodeRows(T);
     const full = tf.tidy(() => forward(policy, tf.tensor2d(rows, [rows.length, T], 'int32')).arraySync());
-    const cache = emptyCache(policy);
-    let largest = 0;
-    try {
-      for (let t = 0; t < T; t++) {
-        const step = tf.tidy(() => decodeStep(policy, tf.tensor1d(rows.map((row) => row[t]), 'int32'), cache)).arraySync() as number[][];
-        step.forEach((logits, b) => logits.forEach((value, v) => (largest = Math.max(largest, Math.abs(value - full[b][t][v])))));
-      }
-    } finally {
-      disposeCache(cache);
-    }
-    expect(cache.length).toBe(T);
+    const { largest, cached } = decodeGap(policy, rows, full);
+    expect(cached).toBe(T);
     expect(largest).toBeLessThan(1e-6);
   });
 });

@@ -10,10 +10,10 @@ import { assembleWasmMatmul } from '../../../src/cli/buildWasmKernels';
 import { useBackend } from '../../../src/core/backend';
 import { type CheckpointManifest, deserializePolicy } from '../../../src/core/checkpoint';
 import { checkpointFiles } from '../../../src/core/checkpointFiles';
-import { decodeStep, disposeCache, disposePolicy, emptyCache, forward, stockLayerNorm } from '../../../src/core/model/transformer';
+import { disposePolicy, forward, stockLayerNorm } from '../../../src/core/model/transformer';
 import { wasmLayerNorm, wasmMatmulActive } from '../../../src/core/model/wasmKernels';
 import { Rng } from '../../../src/core/rng';
-import { BOS, encode, PAD } from '../../../src/core/tokenizer';
+import { decodeGap, decodeRows } from './decodeCheck';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -175,24 +175,18 @@ describe('decoding on wasm with these kernels', () => {
     const files = checkpointFiles(path.resolve('public/models/tiny'));
     const manifest = JSON.parse(fs.readFileSync(files.manifest, 'utf8')) as CheckpointManifest;
     const bytes = new Uint8Array(fs.readFileSync(files.weights));
-    const texts = ['12*34=<call>12*34</call><result>408</result><answer>408</answer>', '7+8=<answer>15</answer>', '(3*4)-5=<call>3*4</call>'];
     const T = 40;
-    const rows = texts.map((text) => [BOS, ...encode(text)].concat(Array(T).fill(PAD)).slice(0, T));
+    const rows = decodeRows(T);
     await tf.setBackend('cpu');
     const onCpu = deserializePolicy(manifest, bytes);
     const full = tf.tidy(() => forward(onCpu, tf.tensor2d(rows, [rows.length, T], 'int32')).arraySync());
     disposePolicy(onCpu);
     await tf.setBackend('wasm');
     const policy = deserializePolicy(manifest, bytes);
-    const cache = emptyCache(policy);
-    let largest = 0;
+    let largest: number;
     try {
-      for (let t = 0; t < T; t++) {
-        const step = tf.tidy(() => decodeStep(policy, tf.tensor1d(rows.map((row) => row[t]), 'int32'), cache)).arraySync() as number[][];
-        step.forEach((logits, b) => logits.forEach((value, v) => (largest = Math.max(largest, Math.abs(value - full[b][t][v])))));
-      }
+      ({ largest } = decodeGap(policy, rows, full));
     } finally {
-      disposeCache(cache);
       disposePolicy(policy);
     }
     expect(largest).toBeLessThan(5e-5);
