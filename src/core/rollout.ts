@@ -319,7 +319,7 @@ function advanceRow(row: RowState, sample: () => TrajectoryToken, options: Rollo
 /**
  * Whether the lockstep loop drops a row from its batch when the row ends: yes. On wasm the
  * bench's 64 rows take 73-86 ms instead of 133-144 ms in Node, and a default step's rollout
- * about 0.10-0.19 s instead of 0.22-0.35 s in headless Chromium (docs/benchmarks.md). The
+ * about 0.13-0.20 s instead of 0.22-0.38 s in headless Chromium (docs/benchmarks.md). The
  * browser gained nothing from it until the wasm Slice kernel stopped copying its whole input for
  * every slice (model/wasmKernels.ts): copies of the cache cost far more there than in Node.
  */
