@@ -30,8 +30,20 @@ function values(shape: number[], dtype: Dtype): number[] {
   return Array.from({ length: n }, (_, i) => (dtype === 'bool' ? (i * 7) % 3 === 0 ? 1 : 0 : dtype === 'int32' ? i - 17 : i * 0.5 - 3.25));
 }
 
+/** `shape`'s count of uniform draws in [-1, 1). */
+function uniform(rng: Rng, shape: number[]): number[] {
+  return Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 2 - 1);
+}
+
+/** The largest absolute difference between two arrays of the same length. */
+function largestGap(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let largest = 0;
+  for (let i = 0; i < a.length; i++) largest = Math.max(largest, Math.abs(a[i] - b[i]));
+  return largest;
+}
+
 /** Runs `f` on the cpu backend and on wasm with the same inputs; returns both results' values. */
-async function onBoth<T>(f: () => T, read: (t: T) => unknown): Promise<{ cpu: unknown; wasm: unknown }> {
+async function onBoth<T, R>(f: () => T, read: (t: T) => R): Promise<{ cpu: R; wasm: R }> {
   const run = () => {
     tf.engine().startScope();
     try {
@@ -145,18 +157,15 @@ describe('wasm LayerNorm for decoding', () => {
 
   it('gives the stock ops\' LayerNorm on the cpu backend within 1e-6, for 64 rows of trained-model scale', async () => {
     const rng = new Rng(5);
-    const normal = (n: number, scale: number, shift = 0) => Array.from({ length: n }, () => shift + scale * (rng.next() * 2 - 1));
     const [N, D] = [64, 64];
-    const x = normal(N * D, 4, 0.5);
-    const gain = normal(D, 1, 1);
-    const bias = normal(D, 0.3);
+    const x = uniform(rng, [N, D]).map((u) => 0.5 + 4 * u);
+    const gain = uniform(rng, [D]).map((u) => 1 + u);
+    const bias = uniform(rng, [D]).map((u) => 0.3 * u);
     await tf.setBackend('cpu');
     const expected = tf.tidy(() => stockLayerNorm(tf.tensor2d(x, [N, D]), tf.tensor1d(gain), tf.tensor1d(bias)).dataSync());
     await tf.setBackend('wasm');
     const actual = tf.tidy(() => wasmLayerNorm(tf.tensor2d(x, [N, D]), tf.tensor1d(gain), tf.tensor1d(bias), 1e-5)!.dataSync());
-    let largest = 0;
-    expected.forEach((e, i) => (largest = Math.max(largest, Math.abs(e - actual[i]))));
-    expect(largest).toBeLessThan(1e-6);
+    expect(largestGap(expected, actual)).toBeLessThan(1e-6);
   });
 
   it('is used by nothing but wasm', async () => {
@@ -200,7 +209,6 @@ describe('wasm SIMD BatchMatMul', () => {
 
   it('multiplies as the cpu backend does, batched and transposed, with column and depth tails', async () => {
     const rng = new Rng(23);
-    const random = (shape: number[]) => Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.next() * 2 - 1);
     const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [];
     for (const [M, K, N] of [[1, 16, 41], [7, 5, 3], [40, 16, 40], [3, 1, 9], [5, 9, 1], [6, 17, 8]]) {
       for (const lead of [[], [3], [2, 4]]) {
@@ -211,26 +219,22 @@ describe('wasm SIMD BatchMatMul', () => {
     }
     cases.push({ a: [1, 4, 6], b: [3, 6, 5], ta: false, tb: false }); // broadcast batch: tfjs's own kernel
     for (const { a, b, ta, tb } of cases) {
-      const [av, bv] = [random(a), random(b)];
+      const [av, bv] = [uniform(rng, a), uniform(rng, b)];
       const { cpu, wasm } = await onBoth(() => tf.matMul(tf.tensor(av, a), tf.tensor(bv, b), ta, tb), arrayOf);
-      const [c, w] = [cpu as ReturnType<typeof arrayOf>, wasm as ReturnType<typeof arrayOf>];
-      expect(w.shape, JSON.stringify({ a, b, ta, tb })).toEqual(c.shape);
-      const largest = c.values.reduce((m, v, i) => Math.max(m, Math.abs(v - w.values[i])), 0);
-      expect(largest, JSON.stringify({ a, b, ta, tb })).toBeLessThan(1e-5);
+      expect(wasm.shape, JSON.stringify({ a, b, ta, tb })).toEqual(cpu.shape);
+      expect(largestGap(cpu.values, wasm.values), JSON.stringify({ a, b, ta, tb })).toBeLessThan(1e-5);
     }
   });
 
   it('passes gradients through attention-shaped products as the cpu backend does', async () => {
     const rng = new Rng(29);
-    const random = (shape: number[]) => tf.tensor(Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.next() * 2 - 1), shape);
-    const [q, k, v] = [random([2, 3, 7, 4]), random([2, 3, 7, 4]), random([2, 3, 7, 4])];
+    const shape = [2, 3, 7, 4];
+    const inputs = [uniform(rng, shape), uniform(rng, shape), uniform(rng, shape)];
     const attention = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => tf.matMul(tf.softmax(tf.matMul(qq, kk, false, true)), vv).square().sum();
-    const grads = () => tf.grads(attention)([q, k, v]);
+    // The inputs are made on each backend in turn, inside onBoth's scope.
+    const grads = () => tf.grads(attention)(inputs.map((values) => tf.tensor(values, shape)));
     const { cpu, wasm } = await onBoth(grads, (gs) => gs.map(arrayOf));
-    (cpu as ReturnType<typeof arrayOf>[]).forEach((c, n) => {
-      const w = (wasm as ReturnType<typeof arrayOf>[])[n];
-      expect(c.values.reduce((m, x, i) => Math.max(m, Math.abs(x - w.values[i])), 0)).toBeLessThan(1e-5);
-    });
+    cpu.forEach((c, n) => expect(largestGap(c.values, wasm[n].values)).toBeLessThan(1e-5));
   });
 });
 
